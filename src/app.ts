@@ -1,0 +1,135 @@
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import type { Ctx, TenantPrincipal } from './context.ts';
+import type { Db } from './db/database.ts';
+import { ping } from './db/database.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { forbidden } from './lib/errors.ts';
+import { registerAuth } from './http/auth.ts';
+import { registerErrorHandling } from './http/errors.ts';
+import { registerIdempotency } from './http/idempotency.ts';
+import { registerOpenApi } from './http/openapi.ts';
+import { HttpRateLimits, makeLimiter } from './http/rate-limit.ts';
+import { genReqId } from './http/request-id.ts';
+import { registerSecurity } from './http/security.ts';
+import { registerValidation } from './http/validation.ts';
+import { AuthService } from './modules/auth/auth.service.ts';
+import { LoginThrottle } from './modules/auth/throttle.ts';
+import { TokenService, loadSigningKey } from './modules/auth/tokens.ts';
+import { authRoutes } from './modules/auth/auth.routes.ts';
+import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { customersRoutes } from './modules/customers/customers.routes.ts';
+import { staffRoutes } from './modules/staff/staff.routes.ts';
+import { platformRoutes, shopRoutes, signupRoutes } from './modules/tenants/tenants.routes.ts';
+import { systemRoutes } from './http/system.routes.ts';
+import { VERSION } from './version.ts';
+
+export type App = FastifyInstance;
+
+/** What route modules get: the shared services, built once per app. Explicit, no container. */
+export interface Deps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  auth: AuthService;
+  tokens: TokenService;
+  redis: Redis | null;
+  /** Builds the service context of a request that acts inside one shop. */
+  ctx(req: FastifyRequest): Ctx;
+}
+
+export interface BuildOptions {
+  config: Config;
+  db: Db;
+  clock?: Clock;
+  /** Replaces the pino logger options (tests pass a stream to read what is logged). */
+  logger?: FastifyServerOptions['logger'];
+  /** Prefix for Redis keys, so parallel test apps do not share counters unless they mean to. */
+  redisPrefix?: string;
+}
+
+/** Paths in logs that may hold secrets. pino replaces them with "[redacted]". */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers["x-publishable-key"]',
+  'req.headers.cookie',
+  'req.headers["idempotency-key"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.key',
+  '*.secret',
+];
+
+export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
+  const { config, db } = opts;
+  const clock = opts.clock ?? systemClock;
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
+    genReqId,
+    requestIdHeader: false,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy as boolean | string | string[],
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : null;
+  redis?.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'));
+  const prefix = opts.redisPrefix ?? 'stockroom:';
+
+  const tokens = new TokenService(loadSigningKey(config), { issuer: config.jwt.issuer, audience: config.jwt.audience, ttlSeconds: config.jwt.accessTtl });
+  const throttle = new LoginThrottle(
+    makeLimiter(redis, prefix, 'login-account', config.login.maxFailures, config.login.lockoutSeconds),
+    makeLimiter(redis, prefix, 'login-ip', config.login.maxFailures * 20, 3600),
+    config.login.maxFailures,
+    config.login.maxFailures * 20,
+  );
+  const auth = new AuthService({ db, clock, tokens, throttle, refreshTtlSeconds: config.jwt.refreshTtl });
+  const limits = new HttpRateLimits(redis, prefix, config.rateLimit);
+
+  const deps: Deps = {
+    config,
+    db,
+    clock,
+    auth,
+    tokens,
+    redis,
+    ctx(req) {
+      const p = req.principal;
+      if (!('tenantId' in p)) throw forbidden('principal_not_allowed', 'This route acts inside a shop');
+      return { tenantId: p.tenantId, principal: p as TenantPrincipal, db, clock, log: req.log };
+    },
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  registerValidation(app);
+  registerErrorHandling(app);
+  await registerSecurity(app, config);
+  await registerOpenApi(app, { version: VERSION, publicUrl: config.publicUrl });
+  registerAuth(app, { auth, limits, platformSecret: config.platformSecret });
+  registerIdempotency(app, { db, clock });
+
+  // Each module's routes, in one explicit list.
+  await app.register(systemRoutes, { deps, ready: () => ping(db) });
+  await app.register(signupRoutes, { deps });
+  await app.register(authRoutes, { deps });
+  await app.register(shopRoutes, { deps });
+  await app.register(staffRoutes, { deps });
+  await app.register(apiKeysRoutes, { deps });
+  await app.register(customersRoutes, { deps });
+  await app.register(platformRoutes, { deps });
+
+  app.addHook('onClose', async () => {
+    if (redis) await redis.quit().catch(() => redis.disconnect());
+  });
+  return app;
+}

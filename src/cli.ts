@@ -1,0 +1,194 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, configMarkdown, loadConfig, type Config } from './config.ts';
+import { createDb } from './db/database.ts';
+import { migrateDown, migrateUp, migrationStatus } from './db/migrator.ts';
+import { systemClock } from './lib/clock.ts';
+import { AppError } from './lib/errors.ts';
+import { randomSecret } from './lib/crypto.ts';
+import { generatePrivateKeyPem } from './modules/auth/tokens.ts';
+import { SYSTEM_ROLES, type SystemRole } from './modules/auth/permissions.ts';
+import { insertUser, systemRoleId } from './modules/staff/staff.service.ts';
+import { findTenantBySlug } from './modules/tenants/tenants.service.ts';
+import { seedDemo } from './seed.ts';
+import { handleSignals, startServer } from './server.ts';
+import { signup } from './workflows/signup.ts';
+import { VERSION } from './version.ts';
+
+/** Exit codes: 0 ok · 1 failure · 2 usage · 78 configuration (EX_CONFIG). */
+const EXIT_USAGE = 2;
+const EXIT_CONFIG = 78;
+
+class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+function config(): Config {
+  return loadConfig();
+}
+
+async function withDb<T>(fn: (db: ReturnType<typeof createDb>, cfg: Config) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const db = createDb(cfg.database);
+  try {
+    return await fn(db, cfg);
+  } finally {
+    await db.destroy();
+  }
+}
+
+function password(given: string | undefined): { value: string; generated: boolean } {
+  const v = given ?? process.env.STOCKROOM_PASSWORD;
+  return v ? { value: v, generated: false } : { value: randomSecret(15), generated: true };
+}
+
+const program = new Command('stockroom')
+  .description('Stockroom: a multi-tenant commerce backend')
+  .version(VERSION)
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('serve')
+  .description('Migrate the database, seed the demo shop on first start, and serve the API')
+  .action(async () => {
+    const cfg = config();
+    const server = await startServer(cfg);
+    handleSignals(server, cfg.shutdownTimeoutSeconds);
+    const lines = [`Stockroom ${VERSION} listening on ${server.url}  (API reference: ${server.url}/docs)`];
+    if (server.demo) {
+      lines.push(
+        `Demo shop${server.demo.created ? ' created' : ''}: slug "${server.demo.shop}"`,
+        `  staff login:      ${server.demo.email} / ${server.demo.password}`,
+        `  publishable key:  ${server.demo.publishable_key}`,
+        `  try: curl -s ${server.url}/api/auth/login -H 'content-type: application/json' -d '{"shop":"${server.demo.shop}","email":"${server.demo.email}","password":"${server.demo.password}"}'`,
+      );
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  });
+
+const migrate = program.command('migrate').description('Database migrations');
+migrate
+  .command('up', { isDefault: true })
+  .description('Apply all pending migrations')
+  .action(() =>
+    withDb(async (db) => {
+      const done = await migrateUp(db);
+      console.log(done.length ? done.join('\n') : 'already up to date');
+    }),
+  );
+migrate
+  .command('down')
+  .description('Undo the last migration (or all with --all)')
+  .option('--all', 'undo every migration (drops all data)')
+  .action((opts: { all?: boolean }) =>
+    withDb(async (db) => {
+      const done = await migrateDown(db, opts.all === true);
+      console.log(done.length ? done.join('\n') : 'nothing to undo');
+    }),
+  );
+migrate
+  .command('status')
+  .description('List migrations and when each ran')
+  .action(() =>
+    withDb(async (db) => {
+      for (const m of await migrationStatus(db)) console.log(`${m.executedAt ? 'applied' : 'pending'}  ${m.name}${m.executedAt ? `  ${m.executedAt}` : ''}`);
+    }),
+  );
+
+program
+  .command('seed')
+  .description('Create the demo shop (slug "demo") if it does not exist, and print its credentials')
+  .action(() =>
+    withDb(async (db, cfg) => {
+      await migrateUp(db);
+      const demo = await seedDemo(db, cfg, systemClock, true);
+      if (!demo) throw new CliError('the demo shop exists but its credentials file is missing from DATA_DIR');
+      console.log(`${demo.created ? 'created' : 'exists'}: shop "${demo.shop}"\nstaff login: ${demo.email} / ${demo.password}\npublishable key: ${demo.publishable_key}`);
+    }),
+  );
+
+const tenant = program.command('tenant').description('Shops (tenants)');
+tenant
+  .command('create')
+  .description('Create a shop with its owner and a publishable key')
+  .requiredOption('--name <name>', 'shop name')
+  .requiredOption('--email <email>', 'owner email')
+  .option('--slug <slug>', 'shop slug used at login (default: from the name)')
+  .option('--password <password>', 'owner password (default: $STOCKROOM_PASSWORD, else generated and printed)')
+  .option('--currency <code>', 'ISO 4217 currency', 'USD')
+  .option('--timezone <tz>', 'IANA time zone', 'UTC')
+  .action((opts: { name: string; email: string; slug?: string; password?: string; currency: string; timezone: string }) =>
+    withDb(async (db) => {
+      if (!/^[A-Z]{3}$/.test(opts.currency)) throw new CliError('--currency: must be an ISO 4217 code such as EUR', EXIT_USAGE);
+      if (opts.slug !== undefined && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(opts.slug)) throw new CliError('--slug: lower-case letters, digits and dashes', EXIT_USAGE);
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(opts.email)) throw new CliError('--email: not an email address', EXIT_USAGE);
+      const pw = password(opts.password);
+      const r = await signup(db, systemClock, { shop_name: opts.name, shop_slug: opts.slug, email: opts.email, password: pw.value, currency: opts.currency, timezone: opts.timezone });
+      console.log(`created tenant ${r.tenant.id} (slug "${r.tenant.slug}")\nowner: ${r.owner.email}${pw.generated ? ` / ${pw.value}` : ''}\npublishable key: ${r.publishable_key}`);
+    }),
+  );
+
+const user = program.command('user').description('Staff users');
+user
+  .command('create')
+  .description('Add a staff user to a shop')
+  .requiredOption('--shop <slug>', 'the shop’s slug')
+  .requiredOption('--email <email>', 'email')
+  .addOption(new Option('--role <role>', 'built-in role').choices(Object.keys(SYSTEM_ROLES)).default('clerk'))
+  .option('--name <name>', 'display name')
+  .option('--password <password>', 'password (default: $STOCKROOM_PASSWORD, else generated and printed)')
+  .action((opts: { shop: string; email: string; role: SystemRole; name?: string; password?: string }) =>
+    withDb(async (db) => {
+      const t = await findTenantBySlug(db, opts.shop);
+      if (!t) throw new CliError(`no shop with slug "${opts.shop}"`);
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(opts.email)) throw new CliError('--email: not an email address', EXIT_USAGE);
+      const pw = password(opts.password);
+      const id = await insertUser(db, systemClock, t.id, { email: opts.email, name: opts.name ?? opts.email.split('@')[0] ?? opts.email, password: pw.value, roleId: await systemRoleId(db, t.id, opts.role) });
+      console.log(`created user ${id} (${opts.role}) in shop "${t.slug}"${pw.generated ? `\npassword: ${pw.value}` : ''}`);
+    }),
+  );
+
+const keys = program.command('keys').description('Signing keys');
+keys
+  .command('generate')
+  .description('Print a new Ed25519 private key for JWT_PRIVATE_KEY (PEM, newlines as \\n)')
+  .action(() => {
+    console.log(generatePrivateKeyPem().trim().replace(/\n/g, '\\n'));
+  });
+
+program
+  .command('config')
+  .description('Check the configuration (exit 78 if it is invalid); --markdown prints the table of variables')
+  .option('--markdown', 'print every variable with its default as a Markdown table')
+  .action((opts: { markdown?: boolean }) => {
+    if (opts.markdown) return console.log(configMarkdown());
+    const cfg = config();
+    console.log(`configuration ok: ${cfg.database.dialect}${cfg.redisUrl ? ' + redis' : ''}, listening on ${cfg.host}:${cfg.port}`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
+  if (e instanceof ConfigError) {
+    process.stderr.write(`stockroom: configuration error: ${e.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  if (e instanceof CliError) {
+    process.stderr.write(`stockroom: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  if (e instanceof AppError) {
+    process.stderr.write(`stockroom: ${e.message} (${e.code})\n`);
+    process.exit(1);
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'EADDRINUSE') process.stderr.write(`stockroom: port is already in use (${err.message})\n`);
+  else if (err.code === 'ECONNREFUSED') process.stderr.write(`stockroom: cannot reach the database or Redis (${err.message})\n`);
+  else process.stderr.write(`stockroom: ${err.stack ?? String(e)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,161 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { Ajv } from 'ajv';
+import Type from 'typebox';
+
+/**
+ * Every environment variable Stockroom reads, with its default and meaning. This schema is the one
+ * place configuration is defined; the README's configuration table is generated from it
+ * (`stockroom config --markdown`).
+ */
+const Bool = (def: boolean, description: string) => Type.Boolean({ default: def, description });
+const Int = (def: number, min: number, max: number, description: string) => Type.Integer({ default: def, minimum: min, maximum: max, description });
+const Str = (def: string, description: string, extra: Record<string, unknown> = {}) => Type.String({ default: def, description, ...extra });
+
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development', description: 'development, production or test' }),
+  HOST: Str('127.0.0.1', 'Interface to listen on (0.0.0.0 for all)', { minLength: 1 }),
+  PORT: Int(3000, 0, 65535, 'TCP port of the API'),
+  PUBLIC_URL: Str('', 'Base URL clients use (default http://HOST:PORT)', { pattern: '^(https?://[^\\s]+)?$' }),
+  DATA_DIR: Str('./data', 'Directory for the embedded SQLite file, generated keys and demo credentials', { minLength: 1 }),
+  DATABASE_URL: Str('', 'Empty for embedded SQLite in DATA_DIR; `sqlite:<path>`; or `postgres://…` for scale-out', { pattern: '^($|sqlite:.+|postgres(ql)?://.+)' }),
+  DATABASE_POOL_MAX: Int(10, 1, 1000, 'PostgreSQL connections per process'),
+  REDIS_URL: Str('', 'redis://… to share rate limits (and later realtime) across API nodes; empty for in-process', { pattern: '^($|rediss?://.+)' }),
+  LOG_LEVEL: Type.Unsafe<'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>({ type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'pino log level' }),
+  JWT_PRIVATE_KEY: Str('', 'Ed25519 private key (PKCS#8 PEM) that signs access tokens. Embedded mode generates one in DATA_DIR; required with PostgreSQL so all nodes share it (`stockroom keys generate`)'),
+  JWT_ISSUER: Str('stockroom', '`iss` of access tokens', { minLength: 1 }),
+  JWT_AUDIENCE: Str('stockroom-api', '`aud` of access tokens', { minLength: 1 }),
+  ACCESS_TOKEN_TTL_SECONDS: Int(900, 30, 900, 'Lifetime of access tokens (at most 15 min)'),
+  REFRESH_TOKEN_TTL_SECONDS: Int(2_592_000, 300, 31_536_000, 'Lifetime of a login session (refresh tokens rotate within it)'),
+  PLATFORM_SECRET: Str('', 'Bearer secret for /api/platform/* (at least 32 characters); empty disables the platform API', { pattern: '^($|.{32,})$' }),
+  SIGNUP_ENABLED: Bool(true, 'Allow self-serve POST /api/signup'),
+  BODY_LIMIT_BYTES: Int(1_048_576, 1024, 104_857_600, 'Largest request body accepted'),
+  CORS_ORIGINS: Str('', 'Comma-separated allowed origins, or * for any; empty sends no CORS headers'),
+  SECURITY_HEADERS: Bool(true, 'Send security headers (CSP, HSTS, nosniff, frame-ancestors …)'),
+  TRUST_PROXY: Str('false', 'true, false, a hop count or a comma-separated list of proxy addresses (for the client IP)'),
+  RATE_LIMIT_WINDOW_SECONDS: Int(60, 1, 86_400, 'Rate-limit window'),
+  RATE_LIMIT_PER_IP: Int(600, 1, 10_000_000, 'Requests per window per client IP'),
+  RATE_LIMIT_PER_PRINCIPAL: Int(1200, 1, 10_000_000, 'Requests per window per user, customer or API key'),
+  LOGIN_MAX_FAILURES: Int(5, 1, 1000, 'Failed logins per account before it is throttled'),
+  LOGIN_LOCKOUT_SECONDS: Int(900, 1, 86_400, 'How long a throttled account must wait'),
+  SEED_DEMO: Bool(true, 'Seed a demo shop on the first start when no shop exists'),
+  SHUTDOWN_TIMEOUT_SECONDS: Int(10, 1, 600, 'Grace period for in-flight requests on SIGTERM'),
+});
+
+export type Env = Type.Static<typeof EnvSchema>;
+
+export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string; poolMax: number };
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  redisUrl: string | null;
+  logLevel: Env['LOG_LEVEL'];
+  jwt: { privateKeyPem: string | null; issuer: string; audience: string; accessTtl: number; refreshTtl: number };
+  platformSecret: string | null;
+  signupEnabled: boolean;
+  bodyLimit: number;
+  corsOrigins: string[] | '*' | null;
+  securityHeaders: boolean;
+  trustProxy: boolean | number | string[];
+  rateLimit: { windowSeconds: number; perIp: number; perPrincipal: number };
+  login: { maxFailures: number; lockoutSeconds: number };
+  seedDemo: boolean;
+  shutdownTimeoutSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
+const validateEnv = ajv.compile(EnvSchema);
+
+/** Reads `.env` (if present) under the process environment: real variables win. */
+export function readEnvFile(path = '.env'): Record<string, string> {
+  if (!existsSync(path)) return {};
+  return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+}
+
+/** Validates and types the environment. Throws ConfigError with one line naming the bad variable. */
+export function loadConfig(source: Record<string, string | undefined> = { ...readEnvFile(), ...process.env }): Config {
+  const keys = Object.keys(EnvSchema.properties);
+  const raw: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = source[k];
+    if (v !== undefined && v !== '') raw[k] = v.trim();
+  }
+  if (!validateEnv(raw)) {
+    const e = validateEnv.errors?.[0];
+    const name = e?.instancePath.replace(/^\//, '') || 'environment';
+    const secret = ['JWT_PRIVATE_KEY', 'PLATFORM_SECRET', 'DATABASE_URL', 'REDIS_URL'].includes(name);
+    const got = name in raw && !secret ? ` (got ${JSON.stringify(String(source[name]))})` : '';
+    const prop = (EnvSchema.properties as Record<string, { description?: string }>)[name];
+    throw new ConfigError(`${name}: ${e?.message ?? 'invalid'}${got}${prop?.description ? ` — ${prop.description}` : ''}`);
+  }
+  const env = raw as Env;
+
+  const dataDir = resolve(env.DATA_DIR);
+  let database: DatabaseConfig;
+  if (env.DATABASE_URL.startsWith('postgres')) database = { dialect: 'postgres', url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX };
+  else if (env.DATABASE_URL.startsWith('sqlite:')) database = { dialect: 'sqlite', file: env.DATABASE_URL.slice('sqlite:'.length) };
+  else database = { dialect: 'sqlite', file: resolve(dataDir, 'stockroom.db') };
+
+  const privateKeyPem = env.JWT_PRIVATE_KEY ? env.JWT_PRIVATE_KEY.replace(/\\n/g, '\n') : null;
+  if (privateKeyPem && !privateKeyPem.includes('BEGIN PRIVATE KEY')) {
+    throw new ConfigError('JWT_PRIVATE_KEY: must be a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----…"); generate one with `stockroom keys generate`');
+  }
+  if (!privateKeyPem && database.dialect === 'postgres') {
+    throw new ConfigError('JWT_PRIVATE_KEY: required when DATABASE_URL is PostgreSQL, so every API node signs and verifies with the same key; generate one with `stockroom keys generate`');
+  }
+
+  let trustProxy: Config['trustProxy'];
+  const tp = env.TRUST_PROXY.toLowerCase();
+  if (tp === 'true' || tp === 'false') trustProxy = tp === 'true';
+  else if (/^\d+$/.test(tp)) trustProxy = Number(tp);
+  else trustProxy = tp.split(',').map((s) => s.trim()).filter(Boolean);
+
+  const cors = env.CORS_ORIGINS.trim();
+  const corsOrigins = cors === '' ? null : cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const o of Array.isArray(corsOrigins) ? corsOrigins : []) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`CORS_ORIGINS: "${o}" is not an origin like https://shop.example.com`);
+  }
+
+  return {
+    env: env.NODE_ENV,
+    host: env.HOST,
+    port: env.PORT,
+    publicUrl: (env.PUBLIC_URL || `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`).replace(/\/$/, ''),
+    dataDir,
+    database,
+    redisUrl: env.REDIS_URL || null,
+    logLevel: env.LOG_LEVEL,
+    jwt: { privateKeyPem, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, accessTtl: env.ACCESS_TOKEN_TTL_SECONDS, refreshTtl: env.REFRESH_TOKEN_TTL_SECONDS },
+    platformSecret: env.PLATFORM_SECRET || null,
+    signupEnabled: env.SIGNUP_ENABLED,
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    corsOrigins,
+    securityHeaders: env.SECURITY_HEADERS,
+    trustProxy,
+    rateLimit: { windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS, perIp: env.RATE_LIMIT_PER_IP, perPrincipal: env.RATE_LIMIT_PER_PRINCIPAL },
+    login: { maxFailures: env.LOGIN_MAX_FAILURES, lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS },
+    seedDemo: env.SEED_DEMO,
+    shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
+  };
+}
+
+/** The configuration table for the README. */
+export function configMarkdown(): string {
+  const rows = Object.entries(EnvSchema.properties as Record<string, { default?: unknown; description?: string }>).map(
+    ([k, s]) => `| \`${k}\` | ${s.default === '' ? '*(empty)*' : `\`${String(s.default)}\``} | ${s.description ?? ''} |`,
+  );
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}

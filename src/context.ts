@@ -1,0 +1,50 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from './lib/clock.ts';
+import type { Database } from './db/schema.ts';
+import type { Permission } from './modules/auth/permissions.ts';
+
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Who is calling. Told apart by credential, never by path. */
+export type Principal =
+  | { kind: 'user'; tenantId: string; userId: string; sessionId: string; roleKey: string | null; permissions: ReadonlySet<Permission> }
+  | { kind: 'api_key'; tenantId: string; keyId: string; permissions: ReadonlySet<Permission> }
+  | { kind: 'customer'; tenantId: string; customerId: string; sessionId: string }
+  | { kind: 'shopper'; tenantId: string; keyId: string }
+  | { kind: 'platform' }
+  | { kind: 'anonymous' };
+
+export type TenantPrincipal = Extract<Principal, { tenantId: string }>;
+
+/** The first argument of every service call that acts inside one shop. */
+export interface Ctx {
+  tenantId: string;
+  principal: TenantPrincipal;
+  db: Executor;
+  clock: Clock;
+  log: FastifyBaseLogger;
+}
+
+/** A stable string naming the principal, for rate limits, idempotency and audit. */
+export function principalKey(p: Principal, ip: string): string {
+  switch (p.kind) {
+    case 'user':
+      return p.userId;
+    case 'api_key':
+      return p.keyId;
+    case 'customer':
+      return p.customerId;
+    case 'shopper':
+      // Every anonymous shopper of a shop uses the same publishable key: tell them apart by address.
+      return `${p.keyId}:${ip}`;
+    case 'platform':
+      return 'platform';
+    case 'anonymous':
+      return `ip:${ip}`;
+  }
+}
+
+export function hasPermission(p: Principal, perm: Permission): boolean {
+  return (p.kind === 'user' || p.kind === 'api_key') && p.permissions.has(perm);
+}

@@ -1,0 +1,40 @@
+import type { Kysely } from 'kysely';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on any schema
+type AnyDb = Kysely<any>;
+import { Migrator, NO_MIGRATIONS, type Migration, type MigrationResultSet } from 'kysely/migration';
+import * as m0001 from './migrations/0001_foundation.ts';
+
+/** Every migration, in order. Explicit, so a reader can follow it and a bundler can see it. */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};
+
+export function migrator(db: AnyDb): Migrator {
+  return new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+}
+
+function unwrap(r: MigrationResultSet): string[] {
+  if (r.error) {
+    const failed = r.results?.find((x) => x.status === 'Error');
+    const err = r.error instanceof Error ? r.error : new Error(String(r.error));
+    err.message = `migration ${failed?.migrationName ?? '?'} failed: ${err.message}`;
+    throw err;
+  }
+  return (r.results ?? []).map((x) => `${x.direction === 'Up' ? 'up' : 'down'} ${x.migrationName}`);
+}
+
+export async function migrateUp(db: AnyDb): Promise<string[]> {
+  return unwrap(await migrator(db).migrateToLatest());
+}
+
+/** Down one step, or all the way with `all`. */
+export async function migrateDown(db: AnyDb, all = false): Promise<string[]> {
+  const m = migrator(db);
+  return unwrap(all ? await m.migrateTo(NO_MIGRATIONS) : await m.migrateDown());
+}
+
+export async function migrationStatus(db: AnyDb): Promise<{ name: string; executedAt: string | null }[]> {
+  const list = await migrator(db).getMigrations();
+  return list.map((m) => ({ name: m.name, executedAt: m.executedAt ? new Date(m.executedAt).toISOString() : null }));
+}

@@ -1,0 +1,34 @@
+import { badRequest } from './errors.ts';
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+export interface Page<T> {
+  data: T[];
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
+/** Keyset pagination on a unique, time-sortable id (newest first). The cursor is opaque to clients. */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(JSON.stringify({ id: lastId })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (v && typeof v === 'object' && 'id' in v && typeof v.id === 'string' && v.id.length <= 64) return v.id;
+  } catch {
+    // fall through
+  }
+  throw badRequest('invalid_cursor', 'The cursor is not one this API returned', [{ pointer: '/query/cursor', detail: 'malformed cursor' }]);
+}
+
+/** Rows fetched with `limit + 1` become a page: the extra row only says there is more. */
+export function toPage<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+  const has_more = rows.length > limit;
+  const data = has_more ? rows.slice(0, limit) : rows;
+  const last = data.at(-1);
+  return { data, has_more, next_cursor: has_more && last ? encodeCursor(last.id) : null };
+}

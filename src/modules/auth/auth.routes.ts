@@ -1,0 +1,73 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { Deps } from '../../app.ts';
+import { access } from '../../http/access.ts';
+import { NoContent } from '../../http/schemas.ts';
+import { unauthorized } from '../../lib/errors.ts';
+import { LoginBody, LogoutBody, MeSchema, RefreshBody, TokenPairSchema } from './auth.schemas.ts';
+
+export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  // Token responses are credentials: never stored for idempotent replay.
+  app.post(
+    '/api/auth/login',
+    {
+      config: { access: access.public(), idempotent: false },
+      schema: { tags: ['auth'], summary: 'Staff login: an access token (≤ 15 min) and a refresh token', operationId: 'login', body: LoginBody, response: { 200: TokenPairSchema } },
+    },
+    async (req) => deps.auth.loginStaff(req.body, req.ip),
+  );
+  app.post(
+    '/api/auth/refresh',
+    {
+      config: { access: access.public(), idempotent: false },
+      schema: {
+        tags: ['auth'],
+        summary: 'Trade a refresh token for a new pair; a spent token presented again revokes its whole session',
+        operationId: 'refresh',
+        body: RefreshBody,
+        response: { 200: TokenPairSchema },
+      },
+    },
+    async (req) => deps.auth.refresh(req.body.refresh_token),
+  );
+  app.post(
+    '/api/auth/logout',
+    {
+      config: { access: access.anyTenant() },
+      schema: { tags: ['auth'], summary: 'End the session of the access token (or of the refresh token given)', operationId: 'logout', body: LogoutBody, response: { 204: NoContent } },
+    },
+    async (req, reply) => {
+      const p = req.principal;
+      let target: { tenantId: string; sessionId: string } | null = null;
+      if (req.body?.refresh_token) {
+        target = await deps.auth.sessionOfRefreshToken(req.body.refresh_token);
+        if (!target || !('tenantId' in p) || target.tenantId !== p.tenantId) throw unauthorized('invalid_refresh_token', 'The refresh token is invalid');
+      } else if (p.kind === 'user' || p.kind === 'customer') {
+        target = { tenantId: p.tenantId, sessionId: p.sessionId };
+      }
+      if (target) await deps.auth.logout(target.tenantId, target.sessionId);
+      return reply.code(204).send(null);
+    },
+  );
+  app.get('/api/auth/me', { config: { access: access.anyTenant() }, schema: { tags: ['auth'], summary: 'Who the credential belongs to', operationId: 'me', response: { 200: MeSchema } } }, async (req) => {
+    const p = deps.ctx(req).principal;
+    switch (p.kind) {
+      case 'user':
+        return { kind: p.kind, tenant_id: p.tenantId, id: p.userId, permissions: [...p.permissions].sort() };
+      case 'api_key':
+        return { kind: p.kind, tenant_id: p.tenantId, id: p.keyId, permissions: [...p.permissions].sort() };
+      case 'customer':
+        return { kind: p.kind, tenant_id: p.tenantId, id: p.customerId, permissions: [] };
+      case 'shopper':
+        return { kind: p.kind, tenant_id: p.tenantId, id: p.keyId, permissions: [] };
+    }
+  });
+  app.get(
+    '/api/auth/jwks',
+    {
+      config: { access: access.public() },
+      schema: { tags: ['auth'], summary: 'Public keys that verify access tokens (JWKS)', operationId: 'jwks', response: { 200: Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) }) } },
+    },
+    async () => deps.tokens.jwks(),
+  );
+};

@@ -1,0 +1,27 @@
+import Type from 'typebox';
+import { Body, Email, Password, Timestamp } from '../../http/schemas.ts';
+
+export const TokenPairSchema = Type.Object(
+  {
+    token_type: Type.Literal('Bearer'),
+    access_token: Type.String({ description: 'JWT (EdDSA), send as Authorization: Bearer' }),
+    expires_in: Type.Integer({ description: 'Seconds the access token is valid' }),
+    refresh_token: Type.String({ description: 'Opaque, single use: each refresh returns a new one' }),
+    refresh_expires_at: Timestamp,
+  },
+  { title: 'TokenPair' },
+);
+
+export const LoginBody = Body({ shop: Type.String({ minLength: 1, maxLength: 64, description: 'The shop’s slug' }), email: Email, password: Password }, 'StaffLogin');
+export const RefreshBody = Body({ refresh_token: Type.String({ minLength: 1, maxLength: 200 }) }, 'RefreshRequest');
+export const LogoutBody = Body({ refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, 'LogoutRequest');
+
+export const MeSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('user'), Type.Literal('api_key'), Type.Literal('customer'), Type.Literal('shopper')]),
+    tenant_id: Type.String(),
+    id: Type.String({ description: 'User, key or customer id' }),
+    permissions: Type.Array(Type.String()),
+  },
+  { title: 'Me' },
+);

@@ -1,0 +1,46 @@
+import Type from 'typebox';
+import { Body, Email, Name, NullableTimestamp, Page, PageQuery, Password, Timestamp } from '../../http/schemas.ts';
+import { UserSchema } from '../staff/staff.schemas.ts';
+
+export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. EUR' });
+export const TimeZone = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$', description: 'IANA time zone, e.g. Europe/Berlin' });
+export const Slug = Type.String({ minLength: 3, maxLength: 40, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' });
+
+export const TenantSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    slug: Type.String(),
+    status: Type.Union([Type.Literal('active'), Type.Literal('suspended')]),
+    currency: Type.String(),
+    timezone: Type.String(),
+    suspended_at: NullableTimestamp,
+    suspended_reason: Type.Union([Type.String(), Type.Null()]),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { title: 'Tenant' },
+);
+
+export const SignupBody = Body(
+  {
+    shop_name: Name(100),
+    shop_slug: Type.Optional(Slug),
+    email: Email,
+    password: Password,
+    owner_name: Type.Optional(Name(200)),
+    currency: Type.Optional(Currency),
+    timezone: Type.Optional(TimeZone),
+  },
+  'SignupRequest',
+);
+
+export const SignupResponse = Type.Object({ tenant: TenantSchema, owner: UserSchema, publishable_key: Type.String() }, { title: 'SignupResponse' });
+
+export const ShopPatch = Body({ name: Type.Optional(Name(100)), currency: Type.Optional(Currency), timezone: Type.Optional(TimeZone) }, 'ShopUpdate');
+
+export const TenantListQuery = Type.Object({ ...PageQuery, status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('suspended')])) }, { additionalProperties: false });
+export const TenantPage = Page(TenantSchema, 'Tenant');
+
+export const PlatformCreateTenant = SignupBody;
+export const SuspendBody = Body({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, 'SuspendRequest');

@@ -1,0 +1,42 @@
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from './config.ts';
+import type { Db } from './db/database.ts';
+import type { Clock } from './lib/clock.ts';
+import { randomSecret } from './lib/crypto.ts';
+import { publishableKeyOf } from './modules/api-keys/api-keys.service.ts';
+import { countTenants, findTenantBySlug } from './modules/tenants/tenants.service.ts';
+import { signup } from './workflows/signup.ts';
+
+export interface DemoCredentials {
+  shop: string;
+  email: string;
+  password: string;
+  publishable_key: string;
+  created: boolean;
+}
+
+export const DEMO_SLUG = 'demo';
+export const DEMO_EMAIL = 'owner@demo.stockroom.test';
+
+/**
+ * The demo shop: created on the first start (no shop exists yet), with a random owner password that
+ * is kept in DATA_DIR/demo-credentials.json (mode 0600) so later starts can print it again.
+ * Returns null when the database already has shops but no demo shop.
+ */
+export async function seedDemo(db: Db, config: Config, clock: Clock, force = false): Promise<DemoCredentials | null> {
+  const file = join(config.dataDir, 'demo-credentials.json');
+  const existing = await findTenantBySlug(db, DEMO_SLUG);
+  if (existing) {
+    if (!existsSync(file)) return null;
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
+    return { ...saved, publishable_key: (await publishableKeyOf(db, existing.id)) ?? saved.publishable_key, created: false };
+  }
+  if (!force && (await countTenants(db)) > 0) return null;
+  const password = `demo-${randomSecret(9)}`;
+  const r = await signup(db, clock, { shop_name: 'Demo Shop', shop_slug: DEMO_SLUG, email: DEMO_EMAIL, password, owner_name: 'Demo Owner', currency: 'USD', timezone: 'UTC' });
+  const creds: DemoCredentials = { shop: DEMO_SLUG, email: DEMO_EMAIL, password, publishable_key: r.publishable_key, created: true };
+  mkdirSync(config.dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  return creds;
+}
