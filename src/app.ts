@@ -28,6 +28,12 @@ import { VERSION } from './version.ts';
 
 export type App = FastifyInstance;
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    registeredRoutes: readonly string[];
+  }
+}
+
 /** What route modules get: the shared services, built once per app. Explicit, no container. */
 export interface Deps {
   config: Config;
@@ -108,6 +114,12 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     },
   };
 
+  // Every route the router serves, as "METHOD /path" (the OpenAPI test compares it with the document).
+  const routes: string[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    for (const m of Array.isArray(r.method) ? r.method : [r.method]) routes.push(`${m} ${r.url}`);
+  });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });

@@ -121,7 +121,7 @@ export interface Call {
   headers?: Record<string, string>;
 }
 
-export async function call(app: FastifyInstance, c: Call): Promise<LightMyRequestResponse & { json: Json }> {
+export async function call(app: FastifyInstance, c: Call): Promise<Omit<LightMyRequestResponse, 'json'> & { json: Json }> {
   const headers: Record<string, string> = { ...(c.headers ?? {}) };
   if (c.token) headers.authorization = `Bearer ${c.token}`;
   if (c.pk) headers['x-publishable-key'] = c.pk;
@@ -132,7 +132,7 @@ export async function call(app: FastifyInstance, c: Call): Promise<LightMyReques
   } catch {
     json = {};
   }
-  return Object.assign(res, { json });
+  return Object.assign(res as Omit<LightMyRequestResponse, 'json'>, { json });
 }
 
 export const PASSWORD = 'correct horse battery staple';

@@ -38,7 +38,8 @@ export function createDb(cfg: DatabaseConfig): Db {
   return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
 }
 
-export function dialectOf(db: Kysely<unknown>): Dialect {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any schema
+export function dialectOf(db: Kysely<any>): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { dialectOf } from '../src/db/database.ts';
+import { migrateDown, migrateUp, migrationStatus } from '../src/db/migrator.ts';
+import { engines, freshDatabase, type TestDb } from './helpers.ts';
+
+const TABLES = ['api_keys', 'customers', 'idempotency_keys', 'refresh_tokens', 'roles', 'sessions', 'tenants', 'users'];
+
+for (const engine of engines()) {
+  describe(`migrations [${engine.name}]`, () => {
+    let tdb: TestDb;
+    let dir: string;
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'stockroom-mig-'));
+      tdb = await freshDatabase(engine, dir);
+    });
+    after(async () => {
+      await tdb.drop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const tables = async () =>
+      (await tdb.db.introspection.getTables()).map((t) => t.name).filter((n) => !n.startsWith('kysely_')).sort();
+
+    test('up creates every table, down removes them all, up again works', async () => {
+      assert.equal(dialectOf(tdb.db), engine.name);
+      assert.deepEqual(await tables(), []);
+      const up = await migrateUp(tdb.db);
+      assert.ok(up.length >= 1);
+      assert.deepEqual(await tables(), TABLES);
+      assert.ok((await migrationStatus(tdb.db)).every((m) => m.executedAt !== null));
+      assert.deepEqual(await migrateUp(tdb.db), [], 'a second up has nothing to do');
+
+      await migrateDown(tdb.db, true);
+      assert.deepEqual(await tables(), []);
+      assert.ok((await migrationStatus(tdb.db)).every((m) => m.executedAt === null));
+
+      await migrateUp(tdb.db);
+      assert.deepEqual(await tables(), TABLES);
+    });
+
+    test('tenant-owned tables have (tenant_id, id) primary keys and a tenant_id column', async () => {
+      for (const t of await tdb.db.introspection.getTables()) {
+        if (t.name === 'tenants' || t.name.startsWith('kysely_')) continue;
+        assert.ok(t.columns.some((c) => c.name === 'tenant_id' && !c.isNullable), `${t.name} has a non-null tenant_id`);
+      }
+    });
+
+    test('the database refuses what the schema forbids (checks, unique keys, composite foreign keys)', async () => {
+      const now = new Date().toISOString();
+      await tdb.db.insertInto('tenants').values({ id: 'ten_a', name: 'A', slug: 'a-shop', status: 'active', currency: 'USD', timezone: 'UTC', suspended_at: null, suspended_reason: null, created_at: now, updated_at: now }).execute();
+      await tdb.db.insertInto('tenants').values({ id: 'ten_b', name: 'B', slug: 'b-shop', status: 'active', currency: 'USD', timezone: 'UTC', suspended_at: null, suspended_reason: null, created_at: now, updated_at: now }).execute();
+      await assert.rejects(
+        tdb.db.insertInto('tenants').values({ id: 'ten_c', name: 'C', slug: 'c', status: 'bogus' as 'active', currency: 'USD', timezone: 'UTC', suspended_at: null, suspended_reason: null, created_at: now, updated_at: now }).execute(),
+      );
+      await assert.rejects(tdb.db.insertInto('tenants').values({ id: 'ten_d', name: 'D', slug: 'a-shop', status: 'active', currency: 'USD', timezone: 'UTC', suspended_at: null, suspended_reason: null, created_at: now, updated_at: now }).execute());
+      await tdb.db.insertInto('roles').values({ tenant_id: 'ten_a', id: 'role_1', name: 'r', system_key: null, description: '', permissions: '[]', created_at: now, updated_at: now }).execute();
+      // A user of tenant B cannot point at tenant A's role: the foreign key includes tenant_id.
+      await assert.rejects(
+        tdb.db.insertInto('users').values({ tenant_id: 'ten_b', id: 'usr_1', email: 'x@y.z', name: 'x', password_hash: 'h', role_id: 'role_1', status: 'active', last_login_at: null, version: 1, created_at: now, updated_at: now }).execute(),
+      );
+      await tdb.db.insertInto('users').values({ tenant_id: 'ten_a', id: 'usr_1', email: 'x@y.z', name: 'x', password_hash: 'h', role_id: 'role_1', status: 'active', last_login_at: null, version: 1, created_at: now, updated_at: now }).execute();
+    });
+  });
+}

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { call, engines, startApp, type TestApp } from './helpers.ts';
+
+const engine = engines()[0]!; // the document does not depend on the database
+
+describe('OpenAPI', () => {
+  let t: TestApp;
+  const registered = new Set<string>();
+  before(async () => {
+    t = await startApp(engine);
+    for (const r of t.app.registeredRoutes) registered.add(r);
+  });
+  after(() => t.close());
+
+  test('GET /api/openapi.json is an OpenAPI 3.1 document', async () => {
+    const r = await call(t.app, { url: '/api/openapi.json' });
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.json.openapi, '3.1.0');
+  });
+
+  test('the routes the server registers and the operations the document lists are the same set', async () => {
+    const doc = (await call(t.app, { url: '/api/openapi.json' })).json as unknown as { paths: Record<string, Record<string, unknown>> };
+    const documented = new Set<string>();
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(ops)) documented.add(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`);
+    }
+    const served = new Set([...registered].filter((r) => !r.startsWith('HEAD ') && !r.startsWith('OPTIONS ') && !r.includes(' /docs')));
+    assert.ok(served.size > 20, `found ${served.size} routes`);
+    assert.deepEqual([...served].sort(), [...documented].sort());
+  });
+
+  test('every operation has an id, a summary, a success response and problem responses', async () => {
+    const doc = (await call(t.app, { url: '/api/openapi.json' })).json as unknown as { paths: Record<string, Record<string, { operationId?: string; summary?: string; responses: Record<string, { content?: Record<string, unknown> }> }>> };
+    const ids = new Set<string>();
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        assert.ok(op.operationId && !ids.has(op.operationId), `${where}: unique operationId`);
+        ids.add(op.operationId);
+        assert.ok(op.summary, `${where}: summary`);
+        assert.ok(Object.keys(op.responses).some((s) => s.startsWith('2')), `${where}: a 2xx response`);
+        for (const s of ['400', '401', '404', '429', '500']) {
+          assert.ok(op.responses[s]?.content?.['application/problem+json'], `${where}: ${s} problem response`);
+        }
+      }
+    }
+  });
+
+  test('/docs serves the API reference page', async () => {
+    const r = await t.app.inject({ url: '/docs/' });
+    const page = r.statusCode === 302 ? await t.app.inject({ url: String(r.headers.location) }) : r;
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /swagger-ui/i);
+  });
+});

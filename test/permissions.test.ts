@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { PASSWORD, call, createShop, engines, login, problemOf, startApp, type Shop, type TestApp } from './helpers.ts';
+
+for (const engine of engines()) {
+  describe(`roles and permissions [${engine.name}]`, () => {
+    let t: TestApp;
+    let shop: Shop;
+    let roles: Record<string, string>;
+    before(async () => {
+      t = await startApp(engine);
+      shop = await createShop(t.app);
+      const list = await call(t.app, { url: '/api/roles', token: shop.token });
+      roles = Object.fromEntries((list.json.data ?? []).map((r) => [r.key as string, r.id as string]));
+    });
+    after(() => t.close());
+
+    async function staff(role: string, email: string): Promise<string> {
+      const r = await call(t.app, { method: 'POST', url: '/api/users', token: shop.token, body: { email, name: email, password: PASSWORD, role_id: role } });
+      assert.equal(r.statusCode, 201, r.body);
+      return (await login(t.app, shop.slug, email)).json.access_token as string;
+    }
+
+    test('every shop starts with owner, admin and clerk; built-in roles cannot be changed', async () => {
+      assert.deepEqual(Object.keys(roles).sort(), ['admin', 'clerk', 'owner']);
+      const r = await call(t.app, { method: 'PATCH', url: `/api/roles/${roles.owner}`, token: shop.token, body: { name: 'Boss' } });
+      assert.deepEqual(problemOf(r), { status: 409, code: 'system_role_immutable' });
+    });
+
+    test('a clerk reads customers but cannot manage staff, roles or keys', async () => {
+      const clerk = await staff(roles.clerk as string, 'clerk@example.com');
+      assert.equal((await call(t.app, { url: '/api/customers', token: clerk })).statusCode, 200);
+      for (const [method, url, body] of [
+        ['GET', '/api/users', undefined],
+        ['POST', '/api/roles', { name: 'X', permissions: [] }],
+        ['POST', '/api/api-keys', { type: 'secret', name: 'x', permissions: [] }],
+        ['PATCH', '/api/shop', { name: 'Mine now' }],
+      ] as const) {
+        assert.deepEqual(problemOf(await call(t.app, { method, url, token: clerk, body })), { status: 403, code: 'permission_denied' }, `${method} ${url}`);
+      }
+    });
+
+    test('custom roles grant exactly their permissions', async () => {
+      const role = await call(t.app, { method: 'POST', url: '/api/roles', token: shop.token, body: { name: 'Support', permissions: ['customers:read', 'customers:write'] } });
+      assert.equal(role.statusCode, 201);
+      const support = await staff(role.json.id as string, 'support@example.com');
+      assert.equal((await call(t.app, { method: 'POST', url: '/api/customers', token: support, body: { email: 'c@example.com' } })).statusCode, 201);
+      assert.equal(problemOf(await call(t.app, { url: '/api/shop', token: support })).code, 'permission_denied');
+      // Widening the role applies at once to existing tokens.
+      await call(t.app, { method: 'PATCH', url: `/api/roles/${role.json.id}`, token: shop.token, body: { permissions: ['customers:read', 'shop:read'] } });
+      assert.equal((await call(t.app, { url: '/api/shop', token: support })).statusCode, 200);
+      assert.equal(problemOf(await call(t.app, { method: 'POST', url: '/api/customers', token: support, body: { email: 'd@example.com' } })).code, 'permission_denied');
+      assert.deepEqual(problemOf(await call(t.app, { method: 'DELETE', url: `/api/roles/${role.json.id}`, token: shop.token })), { status: 409, code: 'role_in_use' });
+    });
+
+    test('nobody grants what they lack: no escalation through roles, users or keys', async () => {
+      const mgr = await call(t.app, { method: 'POST', url: '/api/roles', token: shop.token, body: { name: 'Staff manager', permissions: ['users:read', 'users:write', 'roles:read', 'roles:write', 'api_keys:write'] } });
+      const manager = await staff(mgr.json.id as string, 'manager@example.com');
+      const wider = await call(t.app, { method: 'POST', url: '/api/roles', token: manager, body: { name: 'Wider', permissions: ['orders:write'] } });
+      assert.deepEqual(problemOf(wider), { status: 403, code: 'permission_escalation' });
+      const toAdmin = await call(t.app, { method: 'POST', url: '/api/users', token: manager, body: { email: 'sneaky@example.com', name: 'S', password: PASSWORD, role_id: roles.admin } });
+      assert.deepEqual(problemOf(toAdmin), { status: 403, code: 'permission_escalation' });
+      const key = await call(t.app, { method: 'POST', url: '/api/api-keys', token: manager, body: { type: 'secret', name: 'k', permissions: ['orders:write'] } });
+      assert.deepEqual(problemOf(key), { status: 403, code: 'permission_escalation' });
+      // An admin cannot make owners or touch an owner.
+      const admin = await staff(roles.admin as string, 'admin@example.com');
+      assert.equal(problemOf(await call(t.app, { method: 'POST', url: '/api/users', token: admin, body: { email: 'o2@example.com', name: 'O', password: PASSWORD, role_id: roles.owner } })).code, 'permission_escalation');
+      assert.equal(problemOf(await call(t.app, { method: 'PATCH', url: `/api/users/${shop.ownerId}`, token: admin, body: { status: 'disabled' } })).code, 'permission_escalation');
+    });
+
+    test('the last owner cannot be removed, demoted or disabled; nobody deletes themselves', async () => {
+      assert.equal(problemOf(await call(t.app, { method: 'DELETE', url: `/api/users/${shop.ownerId}`, token: shop.token })).code, 'cannot_delete_self');
+      assert.equal(problemOf(await call(t.app, { method: 'PATCH', url: `/api/users/${shop.ownerId}`, token: shop.token, body: { role_id: roles.admin } })).code, 'last_owner');
+    });
+
+    test('disabling a user ends their sessions at once', async () => {
+      const token = await staff(roles.clerk as string, 'leaver@example.com');
+      const id = (await call(t.app, { url: '/api/auth/me', token })).json.id as string;
+      assert.equal((await call(t.app, { method: 'PATCH', url: `/api/users/${id}`, token: shop.token, body: { status: 'disabled' } })).statusCode, 200);
+      assert.equal(problemOf(await call(t.app, { url: '/api/customers', token })).status, 401);
+      assert.deepEqual(problemOf(await login(t.app, shop.slug, 'leaver@example.com')), { status: 403, code: 'account_disabled' });
+    });
+  });
+}
