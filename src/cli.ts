@@ -30,10 +30,11 @@ function config(): Config {
   return loadConfig();
 }
 
-async function withDb<T>(fn: (db: ReturnType<typeof createDb>, cfg: Config) => Promise<T>): Promise<T> {
+async function withDb<T>(fn: (db: ReturnType<typeof createDb>, cfg: Config) => Promise<T>, opts: { migrate?: boolean } = {}): Promise<T> {
   const cfg = config();
   const db = createDb(cfg.database);
   try {
+    if (opts.migrate) await migrateUp(db);
     return await fn(db, cfg);
   } finally {
     await db.destroy();
@@ -104,11 +105,10 @@ program
   .description('Create the demo shop (slug "demo") if it does not exist, and print its credentials')
   .action(() =>
     withDb(async (db, cfg) => {
-      await migrateUp(db);
       const demo = await seedDemo(db, cfg, systemClock, true);
       if (!demo) throw new CliError('the demo shop exists but its credentials file is missing from DATA_DIR');
       console.log(`${demo.created ? 'created' : 'exists'}: shop "${demo.shop}"\nstaff login: ${demo.email} / ${demo.password}\npublishable key: ${demo.publishable_key}`);
-    }),
+    }, { migrate: true }),
   );
 
 const tenant = program.command('tenant').description('Shops (tenants)');
@@ -129,7 +129,7 @@ tenant
       const pw = password(opts.password);
       const r = await signup(db, systemClock, { shop_name: opts.name, shop_slug: opts.slug, email: opts.email, password: pw.value, currency: opts.currency, timezone: opts.timezone });
       console.log(`created tenant ${r.tenant.id} (slug "${r.tenant.slug}")\nowner: ${r.owner.email}${pw.generated ? ` / ${pw.value}` : ''}\npublishable key: ${r.publishable_key}`);
-    }),
+    }, { migrate: true }),
   );
 
 const user = program.command('user').description('Staff users');
@@ -149,7 +149,7 @@ user
       const pw = password(opts.password);
       const id = await insertUser(db, systemClock, t.id, { email: opts.email, name: opts.name ?? opts.email.split('@')[0] ?? opts.email, password: pw.value, roleId: await systemRoleId(db, t.id, opts.role) });
       console.log(`created user ${id} (${opts.role}) in shop "${t.slug}"${pw.generated ? `\npassword: ${pw.value}` : ''}`);
-    }),
+    }, { migrate: true }),
   );
 
 const keys = program.command('keys').description('Signing keys');

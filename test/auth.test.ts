@@ -186,3 +186,20 @@ for (const engine of engines()) {
     });
   });
 }
+
+for (const engine of engines()) {
+  describe(`logout by refresh token [${engine.name}]`, () => {
+    let t: TestApp;
+    before(async () => {
+      t = await startApp(engine);
+    });
+    after(() => t.close());
+    test('a client whose access token expired can still end its session with the refresh token', async () => {
+      const shop = await createShop(t.app);
+      const r = await call(t.app, { method: 'POST', url: '/api/auth/logout', body: { refresh_token: shop.refresh } });
+      assert.equal(r.statusCode, 204);
+      assert.equal((await call(t.app, { url: '/api/auth/me', token: shop.token })).statusCode, 401);
+      assert.deepEqual(problemOf(await call(t.app, { method: 'POST', url: '/api/auth/logout' })), { status: 401, code: 'authentication_required' });
+    });
+  });
+}

@@ -10,7 +10,23 @@ const addFormats = ((addFormatsImport as unknown as { default?: typeof addFormat
  * schema sets additionalProperties: false); query strings, params and headers are text on the wire, so
  * they are coerced to the declared types.
  */
+const EMPTY_BODY = { type: 'object', properties: {}, additionalProperties: false };
+const WRITES = new Set(['POST', 'PUT', 'PATCH']);
+
 export function registerValidation(app: FastifyInstance): void {
+  // A write route without a body schema takes no body: anything sent is an unknown field.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((m) => WRITES.has(m)) || route.url.startsWith('/docs')) return;
+    const schema = (route.schema ??= {}) as Record<string, unknown>;
+    schema.body ??= EMPTY_BODY;
+  });
+  // No body at all reads as `{}`, so bodies whose fields are all optional may be left out, and a
+  // missing required field is reported by name rather than as "must be object".
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && WRITES.has(req.method)) req.body = {};
+  });
+
   const base: Options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false, allowUnionTypes: true };
   const body = addFormats(new Ajv({ ...base, coerceTypes: false }));
   const other = addFormats(new Ajv({ ...base, coerceTypes: 'array' }));

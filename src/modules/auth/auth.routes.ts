@@ -33,17 +33,25 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
   app.post(
     '/api/auth/logout',
     {
-      config: { access: access.anyTenant() },
-      schema: { tags: ['auth'], summary: 'End the session of the access token (or of the refresh token given)', operationId: 'logout', body: LogoutBody, response: { 204: NoContent } },
+      config: { access: access.public() },
+      schema: {
+        tags: ['auth'],
+        summary: 'End a session: the one of the refresh token in the body, or of the access token in Authorization',
+        operationId: 'logout',
+        body: LogoutBody,
+        response: { 204: NoContent },
+      },
     },
     async (req, reply) => {
-      const p = req.principal;
       let target: { tenantId: string; sessionId: string } | null = null;
-      if (req.body?.refresh_token) {
+      if (req.body.refresh_token) {
         target = await deps.auth.sessionOfRefreshToken(req.body.refresh_token);
-        if (!target || !('tenantId' in p) || target.tenantId !== p.tenantId) throw unauthorized('invalid_refresh_token', 'The refresh token is invalid');
-      } else if (p.kind === 'user' || p.kind === 'customer') {
-        target = { tenantId: p.tenantId, sessionId: p.sessionId };
+        if (!target) throw unauthorized('invalid_refresh_token', 'The refresh token is invalid');
+      } else {
+        const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+        if (!m) throw unauthorized('authentication_required', 'Send the refresh token in the body or the access token as Authorization: Bearer');
+        const p = await deps.auth.principalFromAccessToken(m[1] as string);
+        if (p.kind === 'user' || p.kind === 'customer') target = { tenantId: p.tenantId, sessionId: p.sessionId };
       }
       if (target) await deps.auth.logout(target.tenantId, target.sessionId);
       return reply.code(204).send(null);
