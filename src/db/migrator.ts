@@ -4,10 +4,12 @@ import type { Kysely } from 'kysely';
 type AnyDb = Kysely<any>;
 import { Migrator, NO_MIGRATIONS, type Migration, type MigrationResultSet } from 'kysely/migration';
 import * as m0001 from './migrations/0001_foundation.ts';
+import * as m0002 from './migrations/0002_commerce.ts';
 
 /** Every migration, in order. Explicit, so a reader can follow it and a bundler can see it. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_commerce': m0002,
 };
 
 export function migrator(db: AnyDb): Migrator {

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Table types for Kysely. Conventions (docs/architecture.md):
  * - tenant-owned tables have `tenant_id` and a primary key `(tenant_id, id)`; foreign keys include `tenant_id`;
@@ -15,6 +17,8 @@ export interface TenantsTable {
   timezone: string;
   suspended_at: string | null;
   suspended_reason: string | null;
+  /** Whether catalogue prices include tax (`inclusive`) or tax is added on top (`exclusive`). */
+  tax_mode: 'exclusive' | 'inclusive';
   created_at: string;
   updated_at: string;
 }
@@ -113,6 +117,330 @@ export interface IdempotencyKeysTable {
   expires_at: string;
 }
 
+// --- commerce (0002) -----------------------------------------------------------------------------
+
+export interface CategoriesTable {
+  tenant_id: string;
+  id: string;
+  parent_id: string | null;
+  name: string;
+  handle: string;
+  position: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProductsTable {
+  tenant_id: string;
+  id: string;
+  title: string;
+  description: string;
+  handle: string;
+  status: 'draft' | 'active' | 'archived';
+  category_id: string | null;
+  /** JSON array of image URLs. */
+  images: string;
+  /** JSON object of string attributes. */
+  attributes: string;
+  /** JSON array of { name, values[] }. */
+  options: string;
+  /** Cheapest and dearest variant price, kept in step with the variants (for price filters and sorting). */
+  min_price: number;
+  max_price: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface VariantsTable {
+  tenant_id: string;
+  id: string;
+  product_id: string;
+  sku: string;
+  title: string;
+  price: number;
+  compare_at_price: number | null;
+  weight_grams: number;
+  /** JSON object option name → value. */
+  option_values: string;
+  low_stock_threshold: number;
+  position: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CollectionsTable {
+  tenant_id: string;
+  id: string;
+  title: string;
+  handle: string;
+  description: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CollectionProductsTable {
+  tenant_id: string;
+  collection_id: string;
+  product_id: string;
+  position: number;
+}
+
+export interface ProductsFtsTable {
+  rowid: Generated<number>;
+  tenant_id: string;
+  product_id: string;
+  title: string;
+  description: string;
+  skus: string;
+}
+
+export interface LocationsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  is_default: number;
+  created_at: string;
+}
+
+export interface StockLevelsTable {
+  tenant_id: string;
+  variant_id: string;
+  location_id: string;
+  available: number;
+  updated_at: string;
+}
+
+export type LedgerReason = 'sale' | 'return' | 'adjustment' | 'count' | 'release';
+
+export interface InventoryLedgerTable {
+  tenant_id: string;
+  id: string;
+  variant_id: string;
+  location_id: string;
+  delta: number;
+  balance_after: number;
+  reason: LedgerReason;
+  actor: string;
+  reference: string | null;
+  note: string | null;
+  created_at: string;
+}
+
+export interface ReservationsTable {
+  tenant_id: string;
+  id: string;
+  order_id: string;
+  status: 'held' | 'converted' | 'released';
+  expires_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TaxRatesTable {
+  tenant_id: string;
+  id: string;
+  country: string;
+  /** '' for the whole country. */
+  region: string;
+  name: string;
+  /** Basis points: 1900 = 19 %. */
+  rate_bp: number;
+  created_at: string;
+}
+
+export interface ShippingMethodsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  rate_type: 'flat' | 'weight';
+  amount: number;
+  /** JSON array of { up_to_grams, amount }, ascending. */
+  weight_tiers: string;
+  free_over: number | null;
+  /** JSON array of ISO country codes; [] for everywhere. */
+  countries: string;
+  status: 'active' | 'inactive';
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DiscountsTable {
+  tenant_id: string;
+  id: string;
+  code: string;
+  kind: 'percentage' | 'fixed_amount' | 'free_shipping';
+  /** Basis points for percentage, minor units for fixed_amount, 0 for free_shipping. */
+  value: number;
+  min_subtotal: number;
+  starts_at: string | null;
+  ends_at: string | null;
+  usage_limit: number | null;
+  per_customer_limit: number | null;
+  times_used: number;
+  status: 'active' | 'disabled';
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DiscountUsagesTable {
+  tenant_id: string;
+  discount_id: string;
+  customer_key: string;
+  count: number;
+}
+
+export interface CartsTable {
+  tenant_id: string;
+  id: string;
+  customer_id: string | null;
+  status: 'open' | 'ordered' | 'merged';
+  email: string | null;
+  discount_code: string | null;
+  shipping_method_id: string | null;
+  /** JSON address. */
+  shipping_address: string | null;
+  billing_address: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CartLinesTable {
+  tenant_id: string;
+  id: string;
+  cart_id: string;
+  variant_id: string;
+  quantity: number;
+  created_at: string;
+}
+
+export type OrderStatus = 'pending_payment' | 'paid' | 'partially_fulfilled' | 'fulfilled' | 'completed' | 'cancelled' | 'partially_refunded' | 'refunded';
+
+export interface OrderCountersTable {
+  tenant_id: string;
+  last_number: number;
+}
+
+export interface OrdersTable {
+  tenant_id: string;
+  id: string;
+  number: number;
+  status: OrderStatus;
+  customer_id: string | null;
+  email: string | null;
+  cart_id: string | null;
+  currency: string;
+  tax_mode: 'exclusive' | 'inclusive';
+  subtotal: number;
+  discount_total: number;
+  shipping_total: number;
+  tax_total: number;
+  total: number;
+  amount_paid: number;
+  amount_refunded: number;
+  discount_id: string | null;
+  discount_code: string | null;
+  shipping_method_id: string | null;
+  shipping_method_name: string | null;
+  shipping_address: string | null;
+  billing_address: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OrderLinesTable {
+  tenant_id: string;
+  id: string;
+  order_id: string;
+  variant_id: string;
+  product_id: string;
+  sku: string;
+  title: string;
+  quantity: number;
+  unit_price: number;
+  subtotal: number;
+  discount: number;
+  tax: number;
+  total: number;
+  fulfilled_quantity: number;
+  position: number;
+}
+
+export interface OrderEventsTable {
+  tenant_id: string;
+  id: string;
+  order_id: string;
+  type: string;
+  from_status: string | null;
+  to_status: string | null;
+  data: string;
+  actor: string;
+  created_at: string;
+}
+
+export interface FulfillmentsTable {
+  tenant_id: string;
+  id: string;
+  order_id: string;
+  carrier: string;
+  tracking_number: string;
+  /** JSON array of { line_id, quantity }. */
+  lines: string;
+  created_at: string;
+}
+
+export type PaymentStatus = 'pending' | 'requires_action' | 'authorized' | 'captured' | 'failed' | 'cancelled';
+
+export interface PaymentsTable {
+  tenant_id: string;
+  id: string;
+  order_id: string;
+  provider: 'manual' | 'test' | 'stripe';
+  status: PaymentStatus;
+  amount: number;
+  amount_captured: number;
+  amount_refunded: number;
+  currency: string;
+  provider_ref: string | null;
+  client_secret: string | null;
+  failure_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RefundsTable {
+  tenant_id: string;
+  id: string;
+  order_id: string;
+  payment_id: string;
+  amount: number;
+  reason: string;
+  provider_ref: string | null;
+  created_at: string;
+}
+
+export interface ProcessedWebhooksTable {
+  provider: string;
+  event_id: string;
+  tenant_id: string;
+  created_at: string;
+}
+
+export interface OutboxEventsTable {
+  tenant_id: string;
+  id: string;
+  type: string;
+  version: number;
+  aggregate_id: string;
+  /** JSON payload. */
+  payload: string;
+  created_at: string;
+  published_at: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   roles: RolesTable;
@@ -122,4 +450,29 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
+  categories: CategoriesTable;
+  products: ProductsTable;
+  variants: VariantsTable;
+  collections: CollectionsTable;
+  collection_products: CollectionProductsTable;
+  products_fts: ProductsFtsTable;
+  locations: LocationsTable;
+  stock_levels: StockLevelsTable;
+  inventory_ledger: InventoryLedgerTable;
+  reservations: ReservationsTable;
+  tax_rates: TaxRatesTable;
+  shipping_methods: ShippingMethodsTable;
+  discounts: DiscountsTable;
+  discount_usages: DiscountUsagesTable;
+  carts: CartsTable;
+  cart_lines: CartLinesTable;
+  order_counters: OrderCountersTable;
+  orders: OrdersTable;
+  order_lines: OrderLinesTable;
+  order_events: OrderEventsTable;
+  fulfillments: FulfillmentsTable;
+  payments: PaymentsTable;
+  refunds: RefundsTable;
+  processed_webhooks: ProcessedWebhooksTable;
+  outbox_events: OutboxEventsTable;
 }

@@ -13,6 +13,7 @@ export interface SignupInput {
   owner_name?: string | undefined;
   currency?: string | undefined;
   timezone?: string | undefined;
+  tax_mode?: 'exclusive' | 'inclusive' | undefined;
 }
 
 export interface SignupResult {
@@ -28,7 +29,7 @@ export interface SignupResult {
 export async function signup(db: Db, clock: Clock, input: SignupInput): Promise<SignupResult> {
   checkPasswordStrength(input.password);
   return db.transaction().execute(async (trx) => {
-    const tenant = await createTenant(trx, clock, { name: input.shop_name, slug: input.shop_slug, currency: input.currency, timezone: input.timezone });
+    const tenant = await createTenant(trx, clock, { name: input.shop_name, slug: input.shop_slug, currency: input.currency, timezone: input.timezone, tax_mode: input.tax_mode });
     const roles = await createSystemRoles(trx, clock, tenant.id);
     const ownerId = await insertUser(trx, clock, tenant.id, { email: input.email, name: input.owner_name ?? input.email.split('@')[0] ?? 'Owner', password: input.password, roleId: roles.owner });
     const pk = await insertApiKey(trx, clock, tenant.id, { type: 'publishable', name: 'Default publishable key', permissions: [], createdBy: ownerId });

@@ -4,6 +4,7 @@ import { UserSchema } from '../staff/staff.schemas.ts';
 
 export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. EUR' });
 export const TimeZone = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$', description: 'IANA time zone, e.g. Europe/Berlin' });
+export const TaxMode = Type.Union([Type.Literal('exclusive'), Type.Literal('inclusive')], { description: 'exclusive: tax is added to catalogue prices; inclusive: catalogue prices include tax' });
 export const Slug = Type.String({ minLength: 3, maxLength: 40, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' });
 
 export const TenantSchema = Type.Object(
@@ -14,6 +15,7 @@ export const TenantSchema = Type.Object(
     status: Type.Union([Type.Literal('active'), Type.Literal('suspended')]),
     currency: Type.String(),
     timezone: Type.String(),
+    tax_mode: TaxMode,
     suspended_at: NullableTimestamp,
     suspended_reason: Type.Union([Type.String(), Type.Null()]),
     created_at: Timestamp,
@@ -31,13 +33,14 @@ export const SignupBody = Body(
     owner_name: Type.Optional(Name(200)),
     currency: Type.Optional(Currency),
     timezone: Type.Optional(TimeZone),
+    tax_mode: Type.Optional(TaxMode),
   },
   'SignupRequest',
 );
 
 export const SignupResponse = Type.Object({ tenant: TenantSchema, owner: UserSchema, publishable_key: Type.String() }, { title: 'SignupResponse' });
 
-export const ShopPatch = Body({ name: Type.Optional(Name(100)), currency: Type.Optional(Currency), timezone: Type.Optional(TimeZone) }, 'ShopUpdate');
+export const ShopPatch = Body({ name: Type.Optional(Name(100)), currency: Type.Optional(Currency), timezone: Type.Optional(TimeZone), tax_mode: Type.Optional(TaxMode) }, 'ShopUpdate');
 
 export const TenantListQuery = Type.Object({ ...PageQuery, status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('suspended')])) }, { additionalProperties: false });
 export const TenantPage = Page(TenantSchema, 'Tenant');

@@ -14,6 +14,7 @@ export interface Tenant {
   status: 'active' | 'suspended';
   currency: string;
   timezone: string;
+  tax_mode: 'exclusive' | 'inclusive';
   suspended_at: string | null;
   suspended_reason: string | null;
   created_at: string;
@@ -38,7 +39,7 @@ export function slugify(name: string): string {
 export async function createTenant(
   db: Executor,
   clock: Clock,
-  input: { name: string; slug?: string | undefined; currency?: string | undefined; timezone?: string | undefined },
+  input: { name: string; slug?: string | undefined; currency?: string | undefined; timezone?: string | undefined; tax_mode?: 'exclusive' | 'inclusive' | undefined },
 ): Promise<Tenant> {
   let slug = input.slug ?? slugify(input.name);
   if (await repo.slugExists(db, slug)) {
@@ -53,6 +54,7 @@ export async function createTenant(
     status: 'active',
     currency: input.currency ?? 'USD',
     timezone: input.timezone ?? 'UTC',
+    tax_mode: input.tax_mode ?? 'exclusive',
     suspended_at: null,
     suspended_reason: null,
     created_at: now,
@@ -79,12 +81,16 @@ export async function getShop(ctx: Ctx): Promise<Tenant> {
   return toTenant(r);
 }
 
-export async function updateShop(ctx: Ctx, patch: { name?: string | undefined; timezone?: string | undefined; currency?: string | undefined }): Promise<Tenant> {
+export async function updateShop(
+  ctx: Ctx,
+  patch: { name?: string | undefined; timezone?: string | undefined; currency?: string | undefined; tax_mode?: 'exclusive' | 'inclusive' | undefined },
+): Promise<Tenant> {
   const current = await getShop(ctx);
   const next: Partial<TenantsTable> = { updated_at: ctx.clock.now().toISOString() };
   if (patch.name !== undefined) next.name = patch.name;
   if (patch.timezone !== undefined) next.timezone = patch.timezone;
   if (patch.currency !== undefined) next.currency = patch.currency;
+  if (patch.tax_mode !== undefined) next.tax_mode = patch.tax_mode;
   await repo.update(ctx.db, current.id, next);
   return getShop(ctx);
 }
