@@ -24,6 +24,8 @@ import { customersRoutes } from './modules/customers/customers.routes.ts';
 import { staffRoutes } from './modules/staff/staff.routes.ts';
 import { platformRoutes, shopRoutes, signupRoutes } from './modules/tenants/tenants.routes.ts';
 import { systemRoutes } from './http/system.routes.ts';
+import { catalogRoutes } from './modules/catalog/catalog.routes.ts';
+import { inventoryRoutes } from './modules/inventory/inventory.routes.ts';
 import { VERSION } from './version.ts';
 
 export type App = FastifyInstance;
@@ -44,6 +46,8 @@ export interface Deps {
   redis: Redis | null;
   /** Builds the service context of a request that acts inside one shop. */
   ctx(req: FastifyRequest): Ctx;
+  /** Runs `fn` with a context whose `db` is one transaction: a business write commits whole or not at all. */
+  tx<T>(req: FastifyRequest, fn: (ctx: Ctx) => Promise<T>): Promise<T>;
 }
 
 export interface BuildOptions {
@@ -112,6 +116,10 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       if (!('tenantId' in p)) throw forbidden('principal_not_allowed', 'This route acts inside a shop');
       return { tenantId: p.tenantId, principal: p as TenantPrincipal, db, clock, log: req.log };
     },
+    tx(req, fn) {
+      const base = deps.ctx(req);
+      return db.transaction().execute((trx) => fn({ ...base, db: trx }));
+    },
   };
 
   // Every route the router serves, as "METHOD /path" (the OpenAPI test compares it with the document).
@@ -138,6 +146,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(staffRoutes, { deps });
   await app.register(apiKeysRoutes, { deps });
   await app.register(customersRoutes, { deps });
+  await app.register(catalogRoutes, { deps });
+  await app.register(inventoryRoutes, { deps });
   await app.register(platformRoutes, { deps });
 
   app.addHook('onClose', async () => {

@@ -144,6 +144,8 @@ export interface ProductsTable {
   attributes: string;
   /** JSON array of { name, values[] }. */
   options: string;
+  /** Every variant's SKU, space-separated: searchable text kept in step with the variants. */
+  skus: string;
   /** Cheapest and dearest variant price, kept in step with the variants (for price filters and sorting). */
   min_price: number;
   max_price: number;

@@ -2,6 +2,7 @@ import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
 import { insertApiKey } from '../modules/api-keys/api-keys.service.ts';
 import { checkPasswordStrength } from '../modules/auth/passwords.ts';
+import { defaultLocationId } from '../modules/inventory/inventory.service.ts';
 import { createSystemRoles, insertUser, getUser, type User } from '../modules/staff/staff.service.ts';
 import { createTenant, type Tenant } from '../modules/tenants/tenants.service.ts';
 
@@ -23,7 +24,7 @@ export interface SignupResult {
 }
 
 /**
- * A new shop: tenant, built-in roles, owner and a publishable key — all in one transaction,
+ * A new shop: tenant, built-in roles, owner, default stock location and a publishable key — all in one transaction,
  * so a failure at any step leaves no half-made shop.
  */
 export async function signup(db: Db, clock: Clock, input: SignupInput): Promise<SignupResult> {
@@ -32,6 +33,7 @@ export async function signup(db: Db, clock: Clock, input: SignupInput): Promise<
     const tenant = await createTenant(trx, clock, { name: input.shop_name, slug: input.shop_slug, currency: input.currency, timezone: input.timezone, tax_mode: input.tax_mode });
     const roles = await createSystemRoles(trx, clock, tenant.id);
     const ownerId = await insertUser(trx, clock, tenant.id, { email: input.email, name: input.owner_name ?? input.email.split('@')[0] ?? 'Owner', password: input.password, roleId: roles.owner });
+    await defaultLocationId(trx, clock, tenant.id);
     const pk = await insertApiKey(trx, clock, tenant.id, { type: 'publishable', name: 'Default publishable key', permissions: [], createdBy: ownerId });
     const owner = await getUser({ db: trx, tenantId: tenant.id }, ownerId);
     return { tenant, owner, publishable_key: pk.key as string };

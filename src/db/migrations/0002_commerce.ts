@@ -42,6 +42,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('images', 'text', (c) => c.notNull())
     .addColumn('attributes', 'text', (c) => c.notNull())
     .addColumn('options', 'text', (c) => c.notNull())
+    .addColumn('skus', 'text', (c) => c.notNull())
     .addColumn('min_price', money, (c) => c.notNull())
     .addColumn('max_price', money, (c) => c.notNull())
     .addColumn('version', 'integer', (c) => c.notNull())
@@ -100,7 +101,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   // Full-text search: FTS5 on SQLite, a tsvector column with a GIN index on PostgreSQL.
   if (pg) {
-    await sql`alter table products add column search tsvector generated always as (to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(description, '') || ' ' || coalesce(handle, ''))) stored`.execute(db);
+    await sql`alter table products add column search tsvector generated always as (to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(description, '') || ' ' || coalesce(handle, '') || ' ' || coalesce(skus, ''))) stored`.execute(db);
     await sql`create index products_search_idx on products using gin (search)`.execute(db);
   } else {
     await sql`create virtual table products_fts using fts5(tenant_id unindexed, product_id unindexed, title, description, skus, tokenize = 'unicode61 remove_diacritics 2')`.execute(db);

@@ -1,0 +1,26 @@
+import type { Executor } from '../../context.ts';
+import { newId } from '../../lib/ids.ts';
+
+/**
+ * The transactional outbox. A domain event is written with the same executor (transaction) as the change it
+ * describes, so it exists if and only if the change committed. Workers publish it later (webhooks, emails,
+ * realtime); see docs/events.md for the catalogue.
+ */
+export type EventType =
+  | 'order.created'
+  | 'order.paid'
+  | 'order.fulfilled'
+  | 'order.partially_fulfilled'
+  | 'order.completed'
+  | 'order.cancelled'
+  | 'order.refunded'
+  | 'order.partially_refunded'
+  | 'payment.failed'
+  | 'inventory.low'
+  | 'customer.created';
+
+export async function emitEvent(db: Executor, tenantId: string, type: EventType, aggregateId: string, payload: Record<string, unknown>, at: string, version = 1): Promise<string> {
+  const id = newId('event');
+  await db.insertInto('outbox_events').values({ tenant_id: tenantId, id, type, version, aggregate_id: aggregateId, payload: JSON.stringify(payload), created_at: at, published_at: null }).execute();
+  return id;
+}
