@@ -26,6 +26,12 @@ import { platformRoutes, shopRoutes, signupRoutes } from './modules/tenants/tena
 import { systemRoutes } from './http/system.routes.ts';
 import { catalogRoutes } from './modules/catalog/catalog.routes.ts';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.ts';
+import { pricingRoutes } from './modules/pricing/pricing.routes.ts';
+import { cartsRoutes } from './modules/carts/carts.routes.ts';
+import { ordersRoutes } from './modules/orders/orders.routes.ts';
+import { manualProvider, testProvider, type PaymentProvider } from './modules/payments/providers.ts';
+import type { ProviderRegistry } from './modules/payments/payments.service.ts';
+import type { CheckoutStep } from './workflows/checkout.ts';
 import { VERSION } from './version.ts';
 
 export type App = FastifyInstance;
@@ -33,6 +39,7 @@ export type App = FastifyInstance;
 declare module 'fastify' {
   interface FastifyInstance {
     registeredRoutes: readonly string[];
+    payments: ProviderRegistry;
   }
 }
 
@@ -46,6 +53,10 @@ export interface Deps {
   redis: Redis | null;
   /** Builds the service context of a request that acts inside one shop. */
   ctx(req: FastifyRequest): Ctx;
+  /** The payment providers this server has enabled, by name. */
+  payments: ProviderRegistry;
+  /** Tests only: called after each checkout step (throw to fail that step). */
+  checkoutProbe: ((step: CheckoutStep) => void | Promise<void>) | undefined;
   /** Runs `fn` with a context whose `db` is one transaction: a business write commits whole or not at all. */
   tx<T>(req: FastifyRequest, fn: (ctx: Ctx) => Promise<T>): Promise<T>;
 }
@@ -58,6 +69,10 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
   /** Prefix for Redis keys, so parallel test apps do not share counters unless they mean to. */
   redisPrefix?: string;
+  /** Tests only: a probe called after each checkout step. */
+  checkoutProbe?: ((step: CheckoutStep) => void | Promise<void>) | undefined;
+  /** Extra payment providers (e.g. Stripe pointed at a test server). */
+  providers?: PaymentProvider[] | undefined;
 }
 
 /** Paths in logs that may hold secrets. pino replaces them with "[redacted]". */
@@ -73,11 +88,14 @@ export const LOG_REDACT = [
   '*.refresh_token',
   '*.key',
   '*.secret',
+  '*.card_number',
 ];
 
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config, db } = opts;
   const clock = opts.clock ?? systemClock;
+  const registry = new Map<string, PaymentProvider>();
+  for (const p of [manualProvider, testProvider, ...(opts.providers ?? [])]) if (config.paymentProviders.includes(p.name)) registry.set(p.name, p);
   const app = Fastify({
     logger: opts.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
     genReqId,
@@ -104,8 +122,11 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const auth = new AuthService({ db, clock, tokens, throttle, refreshTtlSeconds: config.jwt.refreshTtl });
   const limits = new HttpRateLimits(redis, prefix, config.rateLimit);
 
+
   const deps: Deps = {
     config,
+    payments: registry,
+    checkoutProbe: opts.checkoutProbe,
     db,
     clock,
     auth,
@@ -122,9 +143,11 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     },
   };
 
+
   // Every route the router serves, as "METHOD /path" (the OpenAPI test compares it with the document).
   const routes: string[] = [];
   app.decorate('registeredRoutes', routes);
+  app.decorate('payments', registry);
   app.addHook('onRoute', (r) => {
     for (const m of Array.isArray(r.method) ? r.method : [r.method]) routes.push(`${m} ${r.url}`);
   });
@@ -148,6 +171,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(customersRoutes, { deps });
   await app.register(catalogRoutes, { deps });
   await app.register(inventoryRoutes, { deps });
+  await app.register(pricingRoutes, { deps });
+  await app.register(cartsRoutes, { deps });
+  await app.register(ordersRoutes, { deps });
   await app.register(platformRoutes, { deps });
 
   app.addHook('onClose', async () => {

@@ -39,6 +39,7 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_PER_PRINCIPAL: Int(1200, 1, 10_000_000, 'Requests per window per user, customer or API key'),
   LOGIN_MAX_FAILURES: Int(5, 1, 1000, 'Failed logins per account before it is throttled'),
   LOGIN_LOCKOUT_SECONDS: Int(900, 1, 86_400, 'How long a throttled account must wait'),
+  PAYMENT_PROVIDERS: Str('manual,test', 'Comma-separated payment providers shops may use: manual, test, stripe (stripe needs STRIPE_SECRET_KEY)', { pattern: '^((manual|test|stripe)(,(manual|test|stripe))*)?$' }),
   SEED_DEMO: Bool(true, 'Seed a demo shop on the first start when no shop exists'),
   SHUTDOWN_TIMEOUT_SECONDS: Int(10, 1, 600, 'Grace period for in-flight requests on SIGTERM'),
 });
@@ -67,6 +68,7 @@ export interface Config {
   login: { maxFailures: number; lockoutSeconds: number };
   seedDemo: boolean;
   shutdownTimeoutSeconds: number;
+  paymentProviders: ('manual' | 'test' | 'stripe')[];
 }
 
 export class ConfigError extends Error {
@@ -148,6 +150,7 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
     rateLimit: { windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS, perIp: env.RATE_LIMIT_PER_IP, perPrincipal: env.RATE_LIMIT_PER_PRINCIPAL },
     login: { maxFailures: env.LOGIN_MAX_FAILURES, lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS },
     seedDemo: env.SEED_DEMO,
+    paymentProviders: env.PAYMENT_PROVIDERS.split(',').filter(Boolean) as Config['paymentProviders'],
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
   };
 }

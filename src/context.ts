@@ -13,7 +13,9 @@ export type Principal =
   | { kind: 'customer'; tenantId: string; customerId: string; sessionId: string }
   | { kind: 'shopper'; tenantId: string; keyId: string }
   | { kind: 'platform' }
-  | { kind: 'anonymous' };
+  | { kind: 'anonymous' }
+  /** Background work inside one shop (expiring reservations, provider webhooks). Never from a credential. */
+  | { kind: 'system'; tenantId: string };
 
 export type TenantPrincipal = Extract<Principal, { tenantId: string }>;
 
@@ -42,9 +44,27 @@ export function principalKey(p: Principal, ip: string): string {
       return 'platform';
     case 'anonymous':
       return `ip:${ip}`;
+    case 'system':
+      return 'system';
   }
 }
 
 export function hasPermission(p: Principal, perm: Permission): boolean {
   return (p.kind === 'user' || p.kind === 'api_key') && p.permissions.has(perm);
+}
+
+/** Who did it, for ledgers and event logs: the user, key or customer id, or "system". */
+export function actorOf(p: TenantPrincipal): string {
+  switch (p.kind) {
+    case 'user':
+      return p.userId;
+    case 'api_key':
+      return p.keyId;
+    case 'customer':
+      return p.customerId;
+    case 'shopper':
+      return p.keyId;
+    case 'system':
+      return 'system';
+  }
 }

@@ -6,6 +6,7 @@ import { migrateUp } from './db/migrator.ts';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.ts';
 import { systemClock } from './lib/clock.ts';
 import { seedDemo, type DemoCredentials } from './seed.ts';
+import { expireReservations } from './workflows/order-actions.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -34,6 +35,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     purgeExpiredIdempotencyKeys(db, systemClock).catch((err: unknown) => app.log.warn({ err }, 'idempotency purge failed'));
   }, 3600_000);
   purge.unref();
+  // Pending orders whose payment never came release their stock (every minute; the job system will take this over).
+  const expire = setInterval(() => {
+    expireReservations(db, systemClock, app.payments, app.log).catch((err: unknown) => app.log.warn({ err }, 'reservation expiry failed'));
+  }, 60_000);
+  expire.unref();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.publicUrl.replace(/:\d+$/, `:${port}`);
@@ -45,6 +51,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     demo,
     close() {
       clearInterval(purge);
+      clearInterval(expire);
       // Stops accepting, lets in-flight requests finish, then closes the database (onClose).
       closing ??= app.close();
       return closing;

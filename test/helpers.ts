@@ -88,12 +88,15 @@ export interface TestApp {
 }
 
 /** A migrated database and an app on it. */
-export async function startApp(engine: Engine, opts: { env?: Record<string, string>; clock?: Clock; logger?: BuildOptions['logger']; redisPrefix?: string } = {}): Promise<TestApp> {
+export async function startApp(
+  engine: Engine,
+  opts: { env?: Record<string, string>; clock?: Clock; logger?: BuildOptions['logger']; redisPrefix?: string; checkoutProbe?: BuildOptions['checkoutProbe']; providers?: BuildOptions['providers'] } = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stockroom-test-'));
   const tdb = await freshDatabase(engine, dataDir);
   await migrateUp(tdb.db);
   const config = testConfig(engine, dataDir, tdb.database, opts.env);
-  const app = await buildApp({ config, db: tdb.db, clock: opts.clock, logger: opts.logger, redisPrefix: opts.redisPrefix ?? `test:${randomBytes(6).toString('hex')}:` });
+  const app = await buildApp({ config, db: tdb.db, clock: opts.clock, logger: opts.logger, redisPrefix: opts.redisPrefix ?? `test:${randomBytes(6).toString('hex')}:`, checkoutProbe: opts.checkoutProbe, providers: opts.providers });
   await app.ready();
   return {
     engine,

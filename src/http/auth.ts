@@ -88,6 +88,7 @@ function authorize(p: Principal, a: Access): void {
       if (!a.platform) throw forbidden('principal_not_allowed', 'The platform secret cannot use this route');
       return;
     case 'anonymous':
+    case 'system':
       throw unauthorized('authentication_required', 'This route needs a credential');
   }
 }

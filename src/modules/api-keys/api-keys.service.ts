@@ -1,4 +1,4 @@
-import type { Ctx, Executor } from '../../context.ts';
+import { actorOf, type Ctx, type Executor } from '../../context.ts';
 import type { ApiKeysTable } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { conflict, notFound } from '../../lib/errors.ts';
@@ -59,15 +59,11 @@ export async function insertApiKey(
   return { ...toApiKey(row), key: minted.token };
 }
 
-function actorId(ctx: Ctx): string {
-  const p = ctx.principal;
-  return p.kind === 'user' ? p.userId : p.kind === 'api_key' ? p.keyId : p.kind === 'customer' ? p.customerId : p.keyId;
-}
 
 export async function createApiKey(ctx: Ctx, input: { type: 'secret' | 'publishable'; name: string; permissions?: Permission[] | undefined }): Promise<ApiKey> {
   const permissions = input.type === 'secret' ? (input.permissions ?? []) : [];
   if (input.type === 'secret') assertCanGrant(ctx.principal, permissions);
-  return insertApiKey(ctx.db, ctx.clock, ctx.tenantId, { type: input.type, name: input.name, permissions, createdBy: actorId(ctx) });
+  return insertApiKey(ctx.db, ctx.clock, ctx.tenantId, { type: input.type, name: input.name, permissions, createdBy: actorOf(ctx.principal) });
 }
 
 export async function listApiKeys(ctx: Ctx, opts: { limit: number; cursor?: string | undefined; type?: 'secret' | 'publishable' | undefined; include_revoked?: boolean | undefined }): Promise<Page<ApiKey>> {

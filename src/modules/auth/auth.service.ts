@@ -60,7 +60,7 @@ export class AuthService {
   }
 
   /** Customers log in to the shop whose publishable key they present. */
-  async loginCustomer(tenantId: string, input: { email: string; password: string }, ip: string): Promise<TokenPair> {
+  async loginCustomer(tenantId: string, input: { email: string; password: string }, ip: string): Promise<{ tokens: TokenPair; customerId: string }> {
     const { db } = this.d;
     const account = `customer:${tenantId}:${input.email.trim().toLowerCase()}`;
     await this.d.throttle.check(account, ip);
@@ -72,7 +72,7 @@ export class AuthService {
     }
     await this.d.throttle.succeed(account);
     if (c.status !== 'active') throw new AppError(403, 'account_disabled', 'This account is disabled');
-    return this.startSession(db, tenantId, 'customer', c.id);
+    return { tokens: await this.startSession(db, tenantId, 'customer', c.id), customerId: c.id };
   }
 
   /** A new session (refresh-token family) with its first refresh token and an access token. */

@@ -20,6 +20,8 @@ export const PERMISSIONS = [
   'inventory:write',
   'orders:read',
   'orders:write',
+  'pricing:read',
+  'pricing:write',
   'reports:read',
   'webhooks:read',
   'webhooks:write',
@@ -45,7 +47,7 @@ export const SYSTEM_ROLES: Record<SystemRole, { name: string; description: strin
   clerk: {
     name: 'Clerk',
     description: 'Day-to-day shop work: catalogue reading, stock, orders and customers',
-    permissions: ['shop:read', 'catalog:read', 'inventory:read', 'inventory:write', 'orders:read', 'orders:write', 'customers:read', 'reports:read'],
+    permissions: ['shop:read', 'catalog:read', 'inventory:read', 'inventory:write', 'orders:read', 'orders:write', 'pricing:read', 'customers:read', 'reports:read'],
   },
 };
 

@@ -5,6 +5,7 @@ import { access } from '../../http/access.ts';
 import { Body, Email, IdParams, Page, PageQuery, Password, Timestamp } from '../../http/schemas.ts';
 import { forbidden } from '../../lib/errors.ts';
 import { TokenPairSchema } from '../auth/auth.schemas.ts';
+import { mergeGuestCart } from '../carts/carts.service.ts';
 import { createCustomer, getCustomer, listCustomers, registerCustomer, updateCustomer } from './customers.service.ts';
 
 const PersonName = Type.String({ maxLength: 100 });
@@ -24,7 +25,7 @@ export const CustomerSchema = Type.Object(
 );
 
 const RegisterBody = Body({ email: Email, password: Password, first_name: Type.Optional(PersonName), last_name: Type.Optional(PersonName) }, 'CustomerRegister');
-const LoginBody = Body({ email: Email, password: Password }, 'CustomerLogin');
+const LoginBody = Body({ email: Email, password: Password, cart_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'A guest cart to merge into the customer’s cart' })) }, 'CustomerLogin');
 const StaffCreate = Body({ email: Email, first_name: Type.Optional(PersonName), last_name: Type.Optional(PersonName) }, 'CustomerCreate');
 const StaffPatch = Body(
   { email: Type.Optional(Email), first_name: Type.Optional(PersonName), last_name: Type.Optional(PersonName), status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])) },
@@ -51,8 +52,22 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
   );
   app.post(
     '/api/customers/login',
-    { config: { access: access.shopper(), idempotent: false }, schema: { tags: ['customers'], summary: 'Customer login', operationId: 'loginCustomer', body: LoginBody, response: { 200: TokenPairSchema } } },
-    async (req) => deps.auth.loginCustomer(deps.ctx(req).tenantId, req.body, req.ip),
+    {
+      config: { access: access.shopper(), idempotent: false },
+      schema: {
+        tags: ['customers'],
+        summary: 'Customer login; a guest cart_id given here merges into the customer’s cart',
+        operationId: 'loginCustomer',
+        body: LoginBody,
+        response: { 200: Type.Intersect([TokenPairSchema, Type.Object({ cart_id: Type.Union([Type.String(), Type.Null()]) })]) },
+      },
+    },
+    async (req) => {
+      const ctx = deps.ctx(req);
+      const { tokens, customerId } = await deps.auth.loginCustomer(ctx.tenantId, req.body, req.ip);
+      const cartId = req.body.cart_id ? await deps.tx(req, (c) => mergeGuestCart(c, req.body.cart_id as string, customerId)) : null;
+      return { ...tokens, cart_id: cartId };
+    },
   );
   app.get('/api/customers/me', { config: { access: access.customer() }, schema: { tags: ['customers'], summary: 'The logged-in customer', operationId: 'getMe', response: { 200: CustomerSchema } } }, async (req) => {
     const ctx = deps.ctx(req);

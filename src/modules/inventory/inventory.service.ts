@@ -1,4 +1,4 @@
-import type { Ctx, Executor, TenantPrincipal } from '../../context.ts';
+import { actorOf, type Ctx, type Executor } from '../../context.ts';
 import type { InventoryLedgerTable, LedgerReason } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -29,20 +29,6 @@ export interface LedgerEntry {
   created_at: string;
 }
 
-export function actorOf(p: TenantPrincipal | { kind: 'system' }): string {
-  switch (p.kind) {
-    case 'user':
-      return p.userId;
-    case 'api_key':
-      return p.keyId;
-    case 'customer':
-      return p.customerId;
-    case 'shopper':
-      return p.keyId;
-    case 'system':
-      return 'system';
-  }
-}
 
 const toLocation = (r: { id: string; name: string; is_default: number; created_at: string }): Location => ({ id: r.id, name: r.name, is_default: r.is_default === 1, created_at: r.created_at });
 

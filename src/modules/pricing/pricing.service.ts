@@ -1,0 +1,378 @@
+import type { Ctx, Executor } from '../../context.ts';
+import type { DiscountsTable, ShippingMethodsTable, TaxRatesTable } from '../../db/schema.ts';
+import { isUniqueViolation } from '../../db/database.ts';
+import { AppError, conflict, notFound, unprocessable } from '../../lib/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
+import { sellableVariants, type SellableVariant } from '../catalog/catalog.service.ts';
+import { priceBasket, shippingCost, type Breakdown, type DiscountRule, type ShippingRule } from './calculator.ts';
+import { pricingRepository as repo } from './pricing.repository.ts';
+
+// --- tax rates -------------------------------------------------------------------------------------
+
+export interface TaxRate {
+  id: string;
+  country: string;
+  region: string | null;
+  name: string;
+  rate_bp: number;
+  created_at: string;
+}
+
+const toTaxRate = (r: TaxRatesTable): TaxRate => ({ id: r.id, country: r.country, region: r.region || null, name: r.name, rate_bp: r.rate_bp, created_at: r.created_at });
+
+export async function listTaxRates(ctx: Ctx): Promise<TaxRate[]> {
+  return (await repo.listTaxRates(ctx.db, ctx.tenantId)).map(toTaxRate);
+}
+
+export async function createTaxRate(ctx: Ctx, input: { country: string; region?: string | null | undefined; name: string; rate_bp: number }): Promise<TaxRate> {
+  const row: TaxRatesTable = { tenant_id: ctx.tenantId, id: newId('taxRate'), country: input.country, region: input.region ?? '', name: input.name, rate_bp: input.rate_bp, created_at: ctx.clock.now().toISOString() };
+  try {
+    await repo.insertTaxRate(ctx.db, row);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw conflict('tax_rate_exists', 'A rate for this country and region exists; change it instead');
+    throw e;
+  }
+  return toTaxRate(row);
+}
+
+export async function updateTaxRate(ctx: Ctx, id: string, patch: { name?: string | undefined; rate_bp?: number | undefined }): Promise<TaxRate> {
+  const r = await repo.findTaxRate(ctx.db, ctx.tenantId, id);
+  if (!r) throw notFound('Tax rate');
+  const next: Partial<TaxRatesTable> = {};
+  if (patch.name !== undefined) next.name = patch.name;
+  if (patch.rate_bp !== undefined) next.rate_bp = patch.rate_bp;
+  if (Object.keys(next).length) await repo.updateTaxRate(ctx.db, ctx.tenantId, id, next);
+  return toTaxRate({ ...r, ...next });
+}
+
+export async function deleteTaxRate(ctx: Ctx, id: string): Promise<void> {
+  if (!(await repo.findTaxRate(ctx.db, ctx.tenantId, id))) throw notFound('Tax rate');
+  await repo.deleteTaxRate(ctx.db, ctx.tenantId, id);
+}
+
+// --- shipping methods ------------------------------------------------------------------------------
+
+export interface ShippingMethod {
+  id: string;
+  name: string;
+  rate_type: 'flat' | 'weight';
+  amount: number;
+  weight_tiers: { up_to_grams: number; amount: number }[];
+  free_over: number | null;
+  countries: string[];
+  status: 'active' | 'inactive';
+  created_at: string;
+  updated_at: string;
+}
+
+const toShipping = (r: ShippingMethodsTable): ShippingMethod => ({
+  id: r.id,
+  name: r.name,
+  rate_type: r.rate_type,
+  amount: Number(r.amount),
+  weight_tiers: JSON.parse(r.weight_tiers) as ShippingMethod['weight_tiers'],
+  free_over: r.free_over === null ? null : Number(r.free_over),
+  countries: JSON.parse(r.countries) as string[],
+  status: r.status,
+  created_at: r.created_at,
+  updated_at: r.updated_at,
+});
+
+export type ShippingInput = Omit<ShippingMethod, 'id' | 'created_at' | 'updated_at' | 'status' | 'weight_tiers' | 'free_over' | 'countries' | 'amount'> & {
+  amount?: number | undefined;
+  weight_tiers?: ShippingMethod['weight_tiers'] | undefined;
+  free_over?: number | null | undefined;
+  countries?: string[] | undefined;
+  status?: 'active' | 'inactive' | undefined;
+};
+
+function checkTiers(rateType: 'flat' | 'weight', tiers: ShippingMethod['weight_tiers']): void {
+  if (rateType === 'weight' && tiers.length === 0) throw unprocessable('invalid_shipping_method', 'Weight-based rates need at least one weight tier', [{ pointer: '/body/weight_tiers', detail: 'required for rate_type weight' }]);
+  const sorted = tiers.map((t) => t.up_to_grams);
+  if (new Set(sorted).size !== sorted.length) throw unprocessable('invalid_shipping_method', 'Two tiers have the same weight limit', [{ pointer: '/body/weight_tiers', detail: 'duplicate up_to_grams' }]);
+}
+
+export async function listShippingMethods(ctx: Ctx, activeOnly = false): Promise<ShippingMethod[]> {
+  return (await repo.listShippingMethods(ctx.db, ctx.tenantId, activeOnly)).map(toShipping);
+}
+
+export async function createShippingMethod(ctx: Ctx, input: ShippingInput): Promise<ShippingMethod> {
+  const tiers = input.weight_tiers ?? [];
+  checkTiers(input.rate_type, tiers);
+  const now = ctx.clock.now().toISOString();
+  const row: ShippingMethodsTable = {
+    tenant_id: ctx.tenantId,
+    id: newId('shippingMethod'),
+    name: input.name,
+    rate_type: input.rate_type,
+    amount: input.amount ?? 0,
+    weight_tiers: JSON.stringify([...tiers].sort((a, b) => a.up_to_grams - b.up_to_grams)),
+    free_over: input.free_over ?? null,
+    countries: JSON.stringify([...new Set(input.countries ?? [])]),
+    status: input.status ?? 'active',
+    created_at: now,
+    updated_at: now,
+  };
+  await repo.insertShippingMethod(ctx.db, row);
+  return toShipping(row);
+}
+
+export async function updateShippingMethod(ctx: Ctx, id: string, patch: Partial<ShippingInput>): Promise<ShippingMethod> {
+  const r = await repo.findShippingMethod(ctx.db, ctx.tenantId, id);
+  if (!r) throw notFound('Shipping method');
+  const cur = toShipping(r);
+  const merged = { ...cur, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as ShippingMethod;
+  checkTiers(merged.rate_type, merged.weight_tiers);
+  const next: Partial<ShippingMethodsTable> = {
+    name: merged.name,
+    rate_type: merged.rate_type,
+    amount: merged.amount,
+    weight_tiers: JSON.stringify([...merged.weight_tiers].sort((a, b) => a.up_to_grams - b.up_to_grams)),
+    free_over: merged.free_over,
+    countries: JSON.stringify([...new Set(merged.countries)]),
+    status: merged.status,
+    updated_at: ctx.clock.now().toISOString(),
+  };
+  await repo.updateShippingMethod(ctx.db, ctx.tenantId, id, next);
+  return toShipping({ ...r, ...next });
+}
+
+// --- discounts -------------------------------------------------------------------------------------
+
+export interface Discount {
+  id: string;
+  code: string;
+  kind: DiscountsTable['kind'];
+  value: number;
+  min_subtotal: number;
+  starts_at: string | null;
+  ends_at: string | null;
+  usage_limit: number | null;
+  per_customer_limit: number | null;
+  times_used: number;
+  status: 'active' | 'disabled';
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+const toDiscount = (r: DiscountsTable): Discount => ({
+  id: r.id,
+  code: r.code,
+  kind: r.kind,
+  value: Number(r.value),
+  min_subtotal: Number(r.min_subtotal),
+  starts_at: r.starts_at,
+  ends_at: r.ends_at,
+  usage_limit: r.usage_limit,
+  per_customer_limit: r.per_customer_limit,
+  times_used: r.times_used,
+  status: r.status,
+  version: r.version,
+  created_at: r.created_at,
+  updated_at: r.updated_at,
+});
+
+export const normaliseCode = (code: string) => code.trim().toUpperCase();
+
+export interface DiscountInput {
+  code: string;
+  kind: DiscountsTable['kind'];
+  value?: number | undefined;
+  min_subtotal?: number | undefined;
+  starts_at?: string | null | undefined;
+  ends_at?: string | null | undefined;
+  usage_limit?: number | null | undefined;
+  per_customer_limit?: number | null | undefined;
+  status?: 'active' | 'disabled' | undefined;
+}
+
+function checkDiscount(d: { kind: DiscountsTable['kind']; value: number; starts_at: string | null; ends_at: string | null }): void {
+  if (d.kind === 'percentage' && (d.value < 1 || d.value > 10_000)) throw unprocessable('invalid_discount', 'A percentage is 1–10000 basis points (0.01 %–100 %)', [{ pointer: '/body/value', detail: 'out of range' }]);
+  if (d.kind === 'fixed_amount' && d.value < 1) throw unprocessable('invalid_discount', 'A fixed amount must be positive', [{ pointer: '/body/value', detail: 'must be > 0' }]);
+  if (d.starts_at && d.ends_at && d.ends_at <= d.starts_at) throw unprocessable('invalid_discount', 'ends_at must be after starts_at', [{ pointer: '/body/ends_at', detail: 'before starts_at' }]);
+}
+
+export async function createDiscount(ctx: Ctx, input: DiscountInput): Promise<Discount> {
+  const now = ctx.clock.now().toISOString();
+  const row: DiscountsTable = {
+    tenant_id: ctx.tenantId,
+    id: newId('discount'),
+    code: normaliseCode(input.code),
+    kind: input.kind,
+    value: input.kind === 'free_shipping' ? 0 : (input.value ?? 0),
+    min_subtotal: input.min_subtotal ?? 0,
+    starts_at: input.starts_at ? new Date(input.starts_at).toISOString() : null,
+    ends_at: input.ends_at ? new Date(input.ends_at).toISOString() : null,
+    usage_limit: input.usage_limit ?? null,
+    per_customer_limit: input.per_customer_limit ?? null,
+    times_used: 0,
+    status: input.status ?? 'active',
+    version: 1,
+    created_at: now,
+    updated_at: now,
+  };
+  checkDiscount(row);
+  try {
+    await repo.insertDiscount(ctx.db, row);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw conflict('discount_code_taken', `The code ${row.code} exists`);
+    throw e;
+  }
+  return toDiscount(row);
+}
+
+export async function getDiscount(ctx: Ctx, id: string): Promise<Discount> {
+  const r = await repo.findDiscount(ctx.db, ctx.tenantId, id);
+  if (!r) throw notFound('Discount');
+  return toDiscount(r);
+}
+
+export async function listDiscounts(ctx: Ctx, limit: number, cursor?: string): Promise<Page<Discount>> {
+  return toPage((await repo.listDiscounts(ctx.db, ctx.tenantId, limit, decodeCursor(cursor))).map(toDiscount), limit);
+}
+
+export async function updateDiscount(ctx: Ctx, id: string, patch: Partial<Omit<DiscountInput, 'code' | 'kind'>>, expectedVersion: number | null): Promise<Discount> {
+  const r = await repo.findDiscount(ctx.db, ctx.tenantId, id);
+  if (!r) throw notFound('Discount');
+  if (expectedVersion !== null && expectedVersion !== r.version) throw new AppError(412, 'version_mismatch', 'The discount was changed since you read it');
+  const next: Partial<DiscountsTable> = { updated_at: ctx.clock.now().toISOString() };
+  if (patch.value !== undefined && r.kind !== 'free_shipping') next.value = patch.value;
+  if (patch.min_subtotal !== undefined) next.min_subtotal = patch.min_subtotal;
+  if (patch.starts_at !== undefined) next.starts_at = patch.starts_at ? new Date(patch.starts_at).toISOString() : null;
+  if (patch.ends_at !== undefined) next.ends_at = patch.ends_at ? new Date(patch.ends_at).toISOString() : null;
+  if (patch.usage_limit !== undefined) next.usage_limit = patch.usage_limit;
+  if (patch.per_customer_limit !== undefined) next.per_customer_limit = patch.per_customer_limit;
+  if (patch.status !== undefined) next.status = patch.status;
+  const merged = { ...r, ...next };
+  checkDiscount({ kind: merged.kind, value: Number(merged.value), starts_at: merged.starts_at, ends_at: merged.ends_at });
+  if (merged.usage_limit !== null && merged.usage_limit < merged.times_used) throw unprocessable('invalid_discount', `The code was already used ${merged.times_used} times`, [{ pointer: '/body/usage_limit', detail: 'below times used' }]);
+  if (!(await repo.updateDiscount(ctx.db, ctx.tenantId, id, r.version, next))) throw new AppError(412, 'version_mismatch', 'The discount was changed since you read it');
+  return getDiscount(ctx, id);
+}
+
+/** A discount code that can be used now by this customer, or a coded 422 saying why not. */
+export async function usableDiscount(ctx: Ctx, code: string, customerKey: string | null): Promise<DiscountsTable> {
+  const d = await repo.findDiscountByCode(ctx.db, ctx.tenantId, normaliseCode(code));
+  const pointer = [{ pointer: '/body/discount_code', detail: 'not usable' }];
+  if (!d || d.status !== 'active') throw unprocessable('unknown_discount_code', 'This discount code does not exist', pointer);
+  const now = ctx.clock.now().toISOString();
+  if (d.starts_at && now < d.starts_at) throw unprocessable('discount_not_started', 'This discount code is not valid yet', pointer);
+  if (d.ends_at && now >= d.ends_at) throw unprocessable('discount_expired', 'This discount code has expired', pointer);
+  if (d.usage_limit !== null && d.times_used >= d.usage_limit) throw unprocessable('discount_usage_limit_reached', 'This discount code has been used up', pointer);
+  if (d.per_customer_limit !== null && customerKey && (await repo.customerUses(ctx.db, ctx.tenantId, d.id, customerKey)) >= d.per_customer_limit) {
+    throw unprocessable('discount_customer_limit_reached', 'You have already used this discount code', pointer);
+  }
+  return d;
+}
+
+/**
+ * Counts a use inside the order's transaction. The conditional statements make the limits hold under any
+ * number of concurrent checkouts: the loser gets 409 and its whole order rolls back.
+ */
+export async function redeemDiscount(ctx: Ctx, d: DiscountsTable, customerKey: string): Promise<void> {
+  if (!(await repo.countUse(ctx.db, ctx.tenantId, d.id))) throw conflict('discount_usage_limit_reached', 'This discount code has just been used up');
+  if (d.per_customer_limit !== null && !(await repo.countCustomerUse(ctx.db, ctx.tenantId, d.id, customerKey, d.per_customer_limit))) {
+    throw conflict('discount_customer_limit_reached', 'You have already used this discount code');
+  }
+}
+
+// --- quotes ----------------------------------------------------------------------------------------
+
+export interface Address {
+  name?: string | undefined;
+  line1?: string | undefined;
+  line2?: string | undefined;
+  city?: string | undefined;
+  region?: string | undefined;
+  postal_code?: string | undefined;
+  country: string;
+  phone?: string | undefined;
+}
+
+export interface QuoteInput {
+  lines: { variant_id: string; quantity: number }[];
+  discount_code?: string | null | undefined;
+  shipping_method_id?: string | null | undefined;
+  shipping_address?: Address | null | undefined;
+  /** Who would use the discount: a customer id or an email (per-customer limits). */
+  customer_key?: string | null | undefined;
+}
+
+export interface Quote {
+  breakdown: Breakdown;
+  currency: string;
+  tax_mode: 'exclusive' | 'inclusive';
+  tax_rate_bp: number;
+  variants: Map<string, SellableVariant>;
+  discount: DiscountsTable | null;
+  shipping: ShippingMethodsTable | null;
+}
+
+export const MAX_LINE_QUANTITY = 10_000;
+export const MAX_LINES = 100;
+
+/**
+ * Prices lines for this shop from its own catalogue, discount, shipping and tax tables — clients never send
+ * prices. Every reason a basket cannot be priced is a coded 422.
+ */
+export async function quote(ctx: Ctx, shop: { currency: string; tax_mode: 'exclusive' | 'inclusive' }, input: QuoteInput): Promise<Quote> {
+  if (input.lines.length === 0) throw unprocessable('empty_order', 'There are no lines to price', [{ pointer: '/body/lines', detail: 'empty' }]);
+  const merged = new Map<string, number>();
+  for (const l of input.lines) merged.set(l.variant_id, (merged.get(l.variant_id) ?? 0) + l.quantity);
+  const variants = await sellableVariants(ctx.db, ctx.tenantId, [...merged.keys()]);
+  const problems = [...merged.entries()].flatMap(([id, qty], i) => {
+    const v = variants.get(id);
+    if (!v) return [{ pointer: `/body/lines/${i}/variant_id`, detail: 'unknown variant' }];
+    if (!v.active) return [{ pointer: `/body/lines/${i}/variant_id`, detail: 'not for sale' }];
+    if (qty > MAX_LINE_QUANTITY) return [{ pointer: `/body/lines/${i}/quantity`, detail: `at most ${MAX_LINE_QUANTITY}` }];
+    return [];
+  });
+  if (problems.length) throw unprocessable(problems.some((p) => p.detail === 'unknown variant') ? 'unknown_variant' : 'variant_unavailable', 'Some lines cannot be sold', problems);
+
+  const discount = input.discount_code ? await usableDiscount(ctx, input.discount_code, input.customer_key ?? null) : null;
+  let shipping: ShippingMethodsTable | null = null;
+  if (input.shipping_method_id) {
+    shipping = (await repo.findShippingMethod(ctx.db, ctx.tenantId, input.shipping_method_id)) ?? null;
+    if (!shipping || shipping.status !== 'active') throw unprocessable('unknown_shipping_method', 'No such shipping method', [{ pointer: '/body/shipping_method_id', detail: 'unknown' }]);
+    const countries = JSON.parse(shipping.countries) as string[];
+    if (countries.length && input.shipping_address && !countries.includes(input.shipping_address.country)) {
+      throw unprocessable('shipping_not_available', `${shipping.name} does not ship to ${input.shipping_address.country}`, [{ pointer: '/body/shipping_address/country', detail: 'not served' }]);
+    }
+  }
+  const addr = input.shipping_address;
+  const rate = addr ? await repo.rateFor(ctx.db, ctx.tenantId, addr.country, addr.region ?? '') : undefined;
+  const discountRule: DiscountRule | null = discount ? { kind: discount.kind, value: Number(discount.value), minSubtotal: Number(discount.min_subtotal) } : null;
+  const breakdown = priceBasket({
+    taxMode: shop.tax_mode,
+    taxRateBp: rate?.rate_bp ?? 0,
+    discount: discountRule,
+    shipping: shipping ? shippingRule(shipping) : null,
+    lines: [...merged.entries()].map(([id, qty]) => {
+      const v = variants.get(id) as SellableVariant;
+      return { key: id, unitPrice: v.price, quantity: qty, weightGrams: v.weight_grams };
+    }),
+  });
+  if (breakdown.discount_not_applied === 'min_subtotal_not_met' && discount) {
+    throw unprocessable('discount_min_subtotal_not_met', `This code needs a subtotal of at least ${Number(discount.min_subtotal)}`, [{ pointer: '/body/discount_code', detail: 'minimum subtotal not met' }]);
+  }
+  if (breakdown.shipping_unavailable) throw unprocessable('shipping_not_available', 'The parcel is too heavy for this shipping method', [{ pointer: '/body/shipping_method_id', detail: 'weight beyond the last tier' }]);
+  return { breakdown, currency: shop.currency, tax_mode: shop.tax_mode, tax_rate_bp: rate?.rate_bp ?? 0, variants, discount, shipping };
+}
+
+export function shippingRule(m: ShippingMethodsTable): ShippingRule {
+  return { rateType: m.rate_type, amount: Number(m.amount), tiers: JSON.parse(m.weight_tiers) as ShippingRule['tiers'], freeOver: m.free_over === null ? null : Number(m.free_over) };
+}
+
+/** Methods that can ship a basket of this weight and value to the country, with their price. */
+export async function shippingOptions(db: Executor, tenantId: string, weightGrams: number, goodsAfterDiscount: number, country: string | null) {
+  const methods = await repo.listShippingMethods(db, tenantId, true);
+  return methods
+    .filter((m) => {
+      const countries = JSON.parse(m.countries) as string[];
+      return countries.length === 0 || (country !== null && countries.includes(country));
+    })
+    .map((m) => ({ id: m.id, name: m.name, amount: shippingCost(shippingRule(m), weightGrams, goodsAfterDiscount) }))
+    .filter((o): o is { id: string; name: string; amount: number } => o.amount !== null);
+}
