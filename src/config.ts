@@ -40,6 +40,9 @@ export const EnvSchema = Type.Object({
   LOGIN_MAX_FAILURES: Int(5, 1, 1000, 'Failed logins per account before it is throttled'),
   LOGIN_LOCKOUT_SECONDS: Int(900, 1, 86_400, 'How long a throttled account must wait'),
   PAYMENT_PROVIDERS: Str('manual,test', 'Comma-separated payment providers shops may use: manual, test, stripe (stripe needs STRIPE_SECRET_KEY)', { pattern: '^((manual|test|stripe)(,(manual|test|stripe))*)?$' }),
+  STRIPE_SECRET_KEY: Str('', 'Stripe secret key (sk_live_… / sk_test_…) for the stripe payment provider'),
+  STRIPE_WEBHOOK_SECRET: Str('', 'Signing secret (whsec_…) of the Stripe webhook endpoint /api/payments/stripe/webhook'),
+  STRIPE_API_URL: Str('', 'Another Stripe API base, e.g. a local Stripe mock; empty for api.stripe.com', { pattern: '^(https?://[^\\s]+)?$' }),
   SEED_DEMO: Bool(true, 'Seed a demo shop on the first start when no shop exists'),
   SHUTDOWN_TIMEOUT_SECONDS: Int(10, 1, 600, 'Grace period for in-flight requests on SIGTERM'),
 });
@@ -69,6 +72,7 @@ export interface Config {
   seedDemo: boolean;
   shutdownTimeoutSeconds: number;
   paymentProviders: ('manual' | 'test' | 'stripe')[];
+  stripe: { secretKey: string; webhookSecret: string | null; apiUrl: string | null } | null;
 }
 
 export class ConfigError extends Error {
@@ -98,7 +102,7 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
   if (!validateEnv(raw)) {
     const e = validateEnv.errors?.[0];
     const name = e?.instancePath.replace(/^\//, '') || 'environment';
-    const secret = ['JWT_PRIVATE_KEY', 'PLATFORM_SECRET', 'DATABASE_URL', 'REDIS_URL'].includes(name);
+    const secret = ['JWT_PRIVATE_KEY', 'PLATFORM_SECRET', 'DATABASE_URL', 'REDIS_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'].includes(name);
     const got = name in raw && !secret ? ` (got ${JSON.stringify(String(source[name]))})` : '';
     const prop = (EnvSchema.properties as Record<string, { description?: string }>)[name];
     throw new ConfigError(`${name}: ${e?.message ?? 'invalid'}${got}${prop?.description ? ` — ${prop.description}` : ''}`);
@@ -117,6 +121,10 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
   }
   if (!privateKeyPem && database.dialect === 'postgres') {
     throw new ConfigError('JWT_PRIVATE_KEY: required when DATABASE_URL is PostgreSQL, so every API node signs and verifies with the same key; generate one with `stockroom keys generate`');
+  }
+
+  if (env.PAYMENT_PROVIDERS.split(',').includes('stripe') && !env.STRIPE_SECRET_KEY) {
+    throw new ConfigError('PAYMENT_PROVIDERS: stripe is listed but STRIPE_SECRET_KEY is empty');
   }
 
   let trustProxy: Config['trustProxy'];
@@ -151,6 +159,7 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
     login: { maxFailures: env.LOGIN_MAX_FAILURES, lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS },
     seedDemo: env.SEED_DEMO,
     paymentProviders: env.PAYMENT_PROVIDERS.split(',').filter(Boolean) as Config['paymentProviders'],
+    stripe: env.STRIPE_SECRET_KEY ? { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET || null, apiUrl: env.STRIPE_API_URL || null } : null,
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
   };
 }

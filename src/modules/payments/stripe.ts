@@ -1,0 +1,92 @@
+import Stripe from 'stripe';
+import { AppError } from '../../lib/errors.ts';
+import type { AuthorizeResult, PaymentProvider } from './providers.ts';
+
+export interface StripeSettings {
+  secretKey: string;
+  webhookSecret: string | null;
+  /** Another API base (a local Stripe mock in tests or development); null for api.stripe.com. */
+  apiUrl: string | null;
+}
+
+export function stripeClient(s: StripeSettings): Stripe {
+  const base = s.apiUrl ? new URL(s.apiUrl) : null;
+  return new Stripe(s.secretKey, {
+    maxNetworkRetries: 2,
+    timeout: 15_000,
+    telemetry: false,
+    ...(base ? { host: base.hostname, port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)), protocol: base.protocol === 'https:' ? 'https' : 'http' } : {}),
+  });
+}
+
+function mapStatus(pi: Stripe.PaymentIntent): AuthorizeResult['status'] {
+  switch (pi.status) {
+    case 'succeeded':
+      return 'captured';
+    case 'requires_capture':
+      return 'authorized';
+    case 'processing':
+      return 'pending';
+    default:
+      return 'requires_action';
+  }
+}
+
+function providerError(e: unknown): never {
+  if (e instanceof Stripe.errors.StripeCardError) throw new AppError(402, 'payment_declined', e.message);
+  if (e instanceof Stripe.errors.StripeError) throw new AppError(502, 'payment_provider_error', `Stripe: ${e.message}`);
+  throw e;
+}
+
+/**
+ * Stripe PaymentIntents with manual capture: checkout creates the intent (the shopper confirms it in the
+ * browser with `client_secret`), staff capture it, refunds go through Stripe; webhooks report the outcome.
+ * Every call carries an idempotency key derived from our own ids, so retries never double-charge.
+ */
+export function stripeProvider(stripe: Stripe): PaymentProvider {
+  return {
+    name: 'stripe',
+    async authorize(input) {
+      try {
+        const pi = await stripe.paymentIntents.create(
+          {
+            amount: input.amount,
+            currency: input.currency.toLowerCase(),
+            capture_method: 'manual',
+            automatic_payment_methods: { enabled: true },
+            metadata: { tenant_id: input.tenantId, order_id: input.orderId, payment_id: input.paymentId },
+          },
+          { idempotencyKey: `pay-${input.paymentId}` },
+        );
+        return { status: mapStatus(pi), providerRef: pi.id, clientSecret: pi.client_secret ?? null, nextAction: pi.status === 'requires_payment_method' || pi.status === 'requires_action' ? { type: 'stripe_confirm', detail: 'Confirm the PaymentIntent with its client_secret' } : null };
+      } catch (e) {
+        providerError(e);
+      }
+    },
+    async capture(p) {
+      if (!p.providerRef) throw new AppError(409, 'payment_not_capturable', 'The payment has no Stripe PaymentIntent');
+      try {
+        const pi = await stripe.paymentIntents.capture(p.providerRef, {}, { idempotencyKey: `capture-${p.providerRef}` });
+        return pi.amount_received;
+      } catch (e) {
+        providerError(e);
+      }
+    },
+    async refund(p) {
+      try {
+        const r = await stripe.refunds.create({ payment_intent: p.providerRef ?? undefined, amount: p.amount }, { idempotencyKey: `refund-${p.refundId}` });
+        return { providerRef: r.id };
+      } catch (e) {
+        providerError(e);
+      }
+    },
+    async cancel(p) {
+      if (!p.providerRef) return;
+      try {
+        await stripe.paymentIntents.cancel(p.providerRef, {}, { idempotencyKey: `cancel-${p.providerRef}` });
+      } catch (e) {
+        providerError(e);
+      }
+    },
+  };
+}
