@@ -7,6 +7,7 @@ import { randomSecret } from './lib/crypto.ts';
 import { publishableKeyOf } from './modules/api-keys/api-keys.service.ts';
 import { countTenants, findTenantBySlug } from './modules/tenants/tenants.service.ts';
 import { signup } from './workflows/signup.ts';
+import { seedDemoCatalogue } from './seed-catalogue.ts';
 
 export interface DemoCredentials {
   shop: string;
@@ -34,7 +35,8 @@ export async function seedDemo(db: Db, config: Config, clock: Clock, force = fal
   }
   if (!force && (await countTenants(db)) > 0) return null;
   const password = `demo-${randomSecret(9)}`;
-  const r = await signup(db, clock, { shop_name: 'Demo Shop', shop_slug: DEMO_SLUG, email: DEMO_EMAIL, password, owner_name: 'Demo Owner', currency: 'USD', timezone: 'UTC' });
+  const r = await signup(db, clock, { shop_name: 'Demo Shop', shop_slug: DEMO_SLUG, email: DEMO_EMAIL, password, owner_name: 'Demo Owner', currency: 'EUR', timezone: 'Europe/Berlin', tax_mode: 'inclusive' });
+  await seedDemoCatalogue(db, clock, r.tenant.id);
   const creds: DemoCredentials = { shop: DEMO_SLUG, email: DEMO_EMAIL, password, publishable_key: r.publishable_key, created: true };
   mkdirSync(config.dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });

@@ -88,6 +88,21 @@ for (const engine of engines()) {
         assert.equal(shop.body.slug, 'demo');
         const reg = await json(`${s.url}/api/customers/register`, { method: 'POST', headers: { 'x-publishable-key': pk }, body: JSON.stringify({ email: 'e2e@example.com', password: 'a long enough password' }) });
         assert.equal(reg.status, 201);
+        // The demo shop is ready to sell: browse, cart, checkout with a test card.
+        const products = await json(`${s.url}/api/products?in_stock=true&limit=50`, { headers: { 'x-publishable-key': pk } });
+        assert.ok((products.body.data as unknown[]).length >= 20);
+        const all = await json(`${s.url}/api/products?limit=100`, { headers: { authorization: `Bearer ${token}` } });
+        assert.ok((all.body.data as unknown[]).length >= 50, 'at least 50 products');
+        const variant = (products.body.data as { variants: { id: string; in_stock: boolean }[] }[]).flatMap((p) => p.variants).find((v) => v.in_stock)!;
+        const cart = await json(`${s.url}/api/carts`, { method: 'POST', headers: { 'x-publishable-key': pk }, body: JSON.stringify({ email: 'e2e@example.com', lines: [{ variant_id: variant.id, quantity: 1 }] }) });
+        assert.equal(cart.status, 201);
+        await json(`${s.url}/api/carts/${cart.body.id}`, { method: 'PATCH', headers: { 'x-publishable-key': pk }, body: JSON.stringify({ shipping_address: { country: 'DE', city: 'Berlin', line1: 'Hauptstr. 1', postal_code: '10115' }, discount_code: 'WELCOME10' }) });
+        const options = await json(`${s.url}/api/carts/${cart.body.id}/shipping-options`, { headers: { 'x-publishable-key': pk } });
+        assert.ok((options.body.data as unknown[]).length >= 1);
+        const order = await json(`${s.url}/api/orders`, { method: 'POST', headers: { 'x-publishable-key': pk, 'idempotency-key': 'e2e-order-1' }, body: JSON.stringify({ cart_id: cart.body.id, shipping_method_id: (options.body.data as { id: string }[])[0]!.id, payment: { provider: 'test', card_number: '4242 4242 4242 4242' } }) });
+        assert.equal(order.status, 201, JSON.stringify(order.body));
+        assert.equal(order.body.status, 'paid');
+        assert.ok((order.body.tax_total as number) > 0 && (order.body.discount_total as number) > 0);
         const doc = await json(`${s.url}/api/openapi.json`);
         assert.equal(doc.body.openapi, '3.1.0');
       } finally {
