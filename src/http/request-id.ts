@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ulid } from 'ulid';
+import { ulid } from '../lib/ids.ts';
 
 const SAFE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -7,5 +7,5 @@ const SAFE = /^[A-Za-z0-9._:-]{1,128}$/;
 export function genReqId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   if (typeof given === 'string' && SAFE.test(given)) return given;
-  return `req_${ulid().toLowerCase()}`;
+  return `req_${ulid()}`;
 }

@@ -1,4 +1,4 @@
-import { ulid } from 'ulid';
+import { randomFillSync } from 'node:crypto';
 
 /** Prefixes of every public id. An id says what it points at: `ord_01j…` is an order. */
 export const ID_PREFIX = {
@@ -32,9 +32,43 @@ export const ID_PREFIX = {
 
 export type IdKind = keyof typeof ID_PREFIX;
 
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+
+/**
+ * A ULID (https://github.com/ulid/spec) in lower case: 48 bits of milliseconds, then 80 random bits from a
+ * CSPRNG. Random bytes come from a pooled buffer: one system call per 400 ids instead of one per id.
+ */
+export function ulid(now = Date.now()): string {
+  let out = '';
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[t % 32] + out;
+    t = Math.floor(t / 32);
+  }
+  if (poolAt + 10 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < 10; i++) {
+    acc = (acc << 8) | pool[poolAt + i]!;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += ALPHABET[(acc >> bits) & 31];
+    }
+    acc &= (1 << bits) - 1;
+  }
+  poolAt += 10;
+  return out;
+}
+
 /** A prefixed, time-sortable id: prefix + `_` + lower-case ULID (26 chars of Crockford base32). */
 export function newId(kind: IdKind): string {
-  return `${ID_PREFIX[kind]}_${ulid().toLowerCase()}`;
+  return `${ID_PREFIX[kind]}_${ulid()}`;
 }
 
 const ULID_RE = /^[0-9a-hjkmnp-tv-z]{26}$/;
