@@ -116,7 +116,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
         description: 'Send an Idempotency-Key: a retried request returns the same order instead of a second one.',
         operationId: 'createOrder',
         body: CheckoutBody,
-        response: { 201: OrderSchema, 402: Problem('Payment declined') },
+        response: { 201: OrderSchema, 402: Problem('Payment declined'), 502: Problem('The payment provider failed; nothing was ordered') },
       },
     },
     async (req, reply) => {
