@@ -31,12 +31,6 @@ export interface Ctx {
 /** A stable string naming the principal, for rate limits, idempotency and audit. */
 export function principalKey(p: Principal, ip: string): string {
   switch (p.kind) {
-    case 'user':
-      return p.userId;
-    case 'api_key':
-      return p.keyId;
-    case 'customer':
-      return p.customerId;
     case 'shopper':
       // Every anonymous shopper of a shop uses the same publishable key: tell them apart by address.
       return `${p.keyId}:${ip}`;
@@ -44,8 +38,8 @@ export function principalKey(p: Principal, ip: string): string {
       return 'platform';
     case 'anonymous':
       return `ip:${ip}`;
-    case 'system':
-      return 'system';
+    default:
+      return actorOf(p);
   }
 }
 

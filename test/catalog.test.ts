@@ -175,6 +175,12 @@ for (const engine of engines()) {
       assert.deepEqual((await call(t.app, { url: '/api/products?q=cotton', pk: other.pk })).json.data, []);
       assert.deepEqual((await call(t.app, { url: '/api/products', token: other.token })).json.data, []);
       assert.deepEqual((await call(t.app, { url: '/api/categories', token: other.token })).json.data, []);
+      assert.deepEqual((await call(t.app, { url: `/api/inventory/ledger?variant_id=${variant}`, token: other.token })).json.data, []);
+      const mine = (await call(t.app, { url: '/api/locations', token: shop.token })).json.data?.map((l) => l.id) ?? [];
+      const theirs = (await call(t.app, { url: '/api/locations', token: other.token })).json.data?.map((l) => l.id) ?? [];
+      assert.equal(theirs.length, 1);
+      assert.ok(!theirs.some((id) => mine.includes(id)));
+      assert.equal(problemOf(await call(t.app, { method: 'POST', url: '/api/inventory/adjustments', token: other.token, body: { variant_id: variant, location_id: mine[0], reason: 'adjustment', delta: 1 } })).status, 404);
       assert.equal((await call(t.app, { url: `/api/products/${tee.id}`, token: shop.token })).json.title, 'Organic Cotton Tee');
     });
   });
