@@ -107,6 +107,22 @@ for (const engine of engines()) {
       }
     });
 
+    test('cached catalogue pages change as soon as stock or products change', async () => {
+      const url = '/api/products?q=cotton';
+      const first = await call(t.app, { url, token: shop.token });
+      const again = await call(t.app, { url, token: shop.token, headers: { 'if-none-match': String(first.headers.etag) } });
+      assert.equal(again.statusCode, 304);
+      const variant = (tee.variants as { id: string }[])[0]!.id;
+      const before = (first.json.data?.[0]?.variants as { id: string; available: number }[]).find((v) => v.id === variant)!.available;
+      await call(t.app, { method: 'POST', url: '/api/inventory/adjustments', token: shop.token, body: { variant_id: variant, reason: 'adjustment', delta: 4 } });
+      const after = await call(t.app, { url, token: shop.token, headers: { 'if-none-match': String(first.headers.etag) } });
+      assert.equal(after.statusCode, 200);
+      assert.equal((after.json.data?.[0]?.variants as { id: string; available: number }[]).find((v) => v.id === variant)!.available, before + 4);
+      await call(t.app, { method: 'PATCH', url: `/api/products/${tee.id}`, token: shop.token, body: { title: 'Organic Cotton Tee' } });
+      assert.notEqual((await call(t.app, { url, token: shop.token })).headers.etag, after.headers.etag);
+      await call(t.app, { method: 'POST', url: '/api/inventory/adjustments', token: shop.token, body: { variant_id: variant, reason: 'adjustment', delta: -4 } });
+    });
+
     test('edits need the current version: a stale If-Match is 412', async () => {
       const r = await call(t.app, { url: `/api/products/${tee.id}`, token: shop.token });
       const etag = String(r.headers.etag);

@@ -443,6 +443,12 @@ export interface OutboxEventsTable {
   published_at: string | null;
 }
 
+export interface ChangeVersionsTable {
+  tenant_id: string;
+  topic: string;
+  version: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   roles: RolesTable;
@@ -477,4 +483,5 @@ export interface Database {
   refunds: RefundsTable;
   processed_webhooks: ProcessedWebhooksTable;
   outbox_events: OutboxEventsTable;
+  change_versions: ChangeVersionsTable;
 }

@@ -3,6 +3,8 @@ import Type from 'typebox';
 import type { Deps } from '../../app.ts';
 import type { Access } from '../../http/access.ts';
 import { access } from '../../http/access.ts';
+import { PageCache, sendEntry } from '../../http/page-cache.ts';
+import { currentVersion } from '../events/versions.ts';
 import { contentEtag, fingerprint, ifMatchVersion, sendWithEtag, setEtag } from '../../http/etag.ts';
 import { IdParams, NoContent, PageQuery } from '../../http/schemas.ts';
 import {
@@ -47,6 +49,8 @@ const productEtag = (p: Product) => fingerprint(p.variants.map((v) => [v.id, v.a
 
 export const catalogRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   const tags = ['catalog'];
+  // Storefronts read the same pages over and over; they are served from memory until the shop's catalogue or stock changes.
+  const pages = new PageCache(1000);
   const withEtag = (reply: Parameters<typeof setEtag>[0], p: Product) => setEtag(reply, p.id, p.version, productEtag(p));
 
   // --- products
@@ -57,8 +61,13 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
       schema: { tags, summary: 'Search and browse products (shoppers see active products only)', operationId: 'listProducts', querystring: ProductListQuery, response: { 200: ProductPage, ...notModified } },
     },
     async (req, reply) => {
-      const page = await listProducts(deps.ctx(req), { ...req.query, limit: req.query.limit ?? 20 });
-      return sendWithEtag(req, reply, contentEtag(page), page);
+      const ctx = deps.ctx(req);
+      const version = await currentVersion(ctx.db, ctx.tenantId, 'catalog');
+      const key = `${ctx.tenantId}|${ctx.principal.kind === 'shopper' || ctx.principal.kind === 'customer' ? 'shop' : 'staff'}|${req.url}`;
+      const hit = pages.get(key, version);
+      if (hit) return sendEntry(req, reply, hit);
+      const page = await listProducts(ctx, { ...req.query, limit: req.query.limit ?? 20 });
+      return sendEntry(req, reply, pages.set(key, version, reply.serialize(page) as string));
     },
   );
   app.post(

@@ -6,6 +6,7 @@ import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { availableByVariant, setInitialStock } from '../inventory/inventory.service.ts';
 import { slugify } from '../tenants/tenants.service.ts';
+import { bumpVersion } from '../events/versions.ts';
 import { catalogRepository as repo, type ProductQuery, type ProductSort } from './catalog.repository.ts';
 
 export interface ProductOption {
@@ -190,6 +191,7 @@ async function refreshDerived(ctx: Ctx, productId: string, bumpFrom: number | nu
   const patch = { min_price: prices.length ? Math.min(...prices) : 0, max_price: prices.length ? Math.max(...prices) : 0, skus: vs.map((v) => v.sku).join(' '), updated_at: ctx.clock.now().toISOString() };
   if (!(await repo.updateProduct(ctx.db, ctx.tenantId, productId, bumpFrom ?? p.version, patch))) throw versionMismatch();
   await repo.syncSearch(ctx.db, { ...p, ...patch });
+  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
 }
 
 const versionMismatch = () => new AppError(412, 'version_mismatch', 'The product was changed since you read it; fetch it again');
@@ -245,6 +247,7 @@ export async function createProduct(ctx: Ctx, input: ProductInput): Promise<Prod
   }
   for (const [i, v] of input.variants.entries()) await setInitialStock(ctx, (rows[i] as VariantsTable).id, v.stock ?? 0);
   await repo.syncSearch(ctx.db, product);
+  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
   return getProduct(ctx, id);
 }
 
@@ -279,6 +282,7 @@ export async function updateProduct(
     translateUnique(e, 'handle');
   }
   await repo.syncSearch(ctx.db, { ...p, ...next });
+  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
   return getProduct(ctx, id);
 }
 
@@ -467,6 +471,7 @@ export async function createCategory(ctx: Ctx, input: { name: string; handle?: s
     if (isUniqueViolation(e)) throw conflict('handle_taken', 'A category with this handle exists');
     throw e;
   }
+  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
   return toCategory(row);
 }
 
@@ -489,6 +494,7 @@ export async function updateCategory(ctx: Ctx, id: string, patch: { name?: strin
     if (isUniqueViolation(e)) throw conflict('handle_taken', 'A category with this handle exists');
     throw e;
   }
+  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
   return toCategory({ ...c, ...next });
 }
 
@@ -496,6 +502,7 @@ export async function deleteCategory(ctx: Ctx, id: string): Promise<void> {
   if (!(await repo.findCategory(ctx.db, ctx.tenantId, id))) throw notFound('Category');
   if (await repo.categoryInUse(ctx.db, ctx.tenantId, id)) throw conflict('category_in_use', 'The category has subcategories or products');
   await repo.deleteCategory(ctx.db, ctx.tenantId, id);
+  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
 }
 
 // --- collections ---------------------------------------------------------------------------------
@@ -540,6 +547,7 @@ export async function createCollection(ctx: Ctx, input: { title: string; handle?
     throw e;
   }
   await repo.setCollectionProducts(ctx.db, ctx.tenantId, id, ids);
+  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
   return getCollection(ctx, id);
 }
 
@@ -560,10 +568,12 @@ export async function updateCollection(ctx: Ctx, id: string, patch: { title?: st
     await checkProducts(ctx, ids);
     await repo.setCollectionProducts(ctx.db, ctx.tenantId, id, ids);
   }
+  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
   return getCollection(ctx, id);
 }
 
 export async function deleteCollection(ctx: Ctx, id: string): Promise<void> {
   await getCollection(ctx, id);
   await repo.deleteCollection(ctx.db, ctx.tenantId, id);
+  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
 }

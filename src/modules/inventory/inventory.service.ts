@@ -7,6 +7,7 @@ import { AppError, conflict, notFound, unprocessable } from '../../lib/errors.ts
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { emitEvent } from '../events/events.ts';
+import { bumpVersion } from '../events/versions.ts';
 import { inventoryRepository as repo } from './inventory.repository.ts';
 
 export interface Location {
@@ -103,6 +104,7 @@ export async function adjustStock(
   if (balance === null) throw conflict('insufficient_stock', 'Stock cannot go below zero');
   const row = ledgerRow(ctx, at, { variant_id: input.variant_id, location_id: locationId, delta, balance_after: balance, reason: input.reason, actor: actorOf(ctx.principal), reference: null, note: input.note ?? null });
   await repo.insertLedger(ctx.db, [row]);
+  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
   return { variant_id: input.variant_id, location_id: locationId, available: balance, ledger_entry_id: row.id };
 }
 
@@ -114,6 +116,7 @@ export async function setInitialStock(ctx: Ctx, variantId: string, quantity: num
   if (quantity === 0) return;
   const balance = await repo.change(ctx.db, ctx.tenantId, variantId, locationId, quantity, at);
   await repo.insertLedger(ctx.db, [ledgerRow(ctx, at, { variant_id: variantId, location_id: locationId, delta: quantity, balance_after: balance ?? quantity, reason: 'count', actor: actorOf(ctx.principal), reference: null, note: 'initial stock' })]);
+  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
 }
 
 export interface TakeLine {
@@ -155,6 +158,7 @@ export async function takeStock(ctx: Ctx, orderId: string, lines: readonly TakeL
     });
   }
   await repo.insertLedger(ctx.db, ledger);
+  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
   const after = await availableByVariant(ctx.db, ctx.tenantId, lines.map((l) => l.variantId));
   for (const line of lines) {
     const left = after.get(line.variantId) ?? 0;
@@ -188,6 +192,7 @@ export async function restockOrder(ctx: Ctx, orderId: string, reason: 'release' 
     ledger.push(ledgerRow(ctx, at, { variant_id: variant, location_id: location, delta: back, balance_after: balance, reason, actor: actorOf(ctx.principal), reference: orderId, note: null }));
   }
   await repo.insertLedger(ctx.db, ledger);
+  if (ledger.length) await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
 }
 
 export async function listLedger(ctx: Ctx, opts: { variant_id?: string | undefined; reference?: string | undefined; limit: number; cursor?: string | undefined }) {
