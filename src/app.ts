@@ -30,8 +30,9 @@ import { pricingRoutes } from './modules/pricing/pricing.routes.ts';
 import { cartsRoutes } from './modules/carts/carts.routes.ts';
 import { ordersRoutes } from './modules/orders/orders.routes.ts';
 import { paymentsRoutes } from './modules/payments/payments.routes.ts';
-import { stripeClient, stripeProvider } from './modules/payments/stripe.ts';
-import { manualProvider, testProvider, type PaymentProvider } from './modules/payments/providers.ts';
+import { jobsRoutes } from './modules/jobs/jobs.routes.ts';
+import { buildProviders } from './modules/payments/registry.ts';
+import type { PaymentProvider } from './modules/payments/providers.ts';
 import type { ProviderRegistry } from './modules/payments/payments.service.ts';
 import type { CheckoutStep } from './workflows/checkout.ts';
 import { VERSION } from './version.ts';
@@ -96,9 +97,7 @@ export const LOG_REDACT = [
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config, db } = opts;
   const clock = opts.clock ?? systemClock;
-  const stripe = config.stripe ? stripeClient(config.stripe) : null;
-  const registry = new Map<string, PaymentProvider>();
-  for (const p of [manualProvider, testProvider, ...(stripe ? [stripeProvider(stripe)] : []), ...(opts.providers ?? [])]) if (config.paymentProviders.includes(p.name)) registry.set(p.name, p);
+  const { registry, stripe } = buildProviders(config, opts.providers);
   const app = Fastify({
     logger: opts.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
     genReqId,
@@ -178,6 +177,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(cartsRoutes, { deps });
   await app.register(ordersRoutes, { deps });
   await app.register(paymentsRoutes, { deps, stripe });
+  await app.register(jobsRoutes, { deps });
   await app.register(platformRoutes, { deps });
 
   app.addHook('onClose', async () => {

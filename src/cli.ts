@@ -13,6 +13,11 @@ import { seedDemo } from './seed.ts';
 import { handleSignals, startServer } from './server.ts';
 import { signup } from './workflows/signup.ts';
 import { VERSION } from './version.ts';
+import type { FastifyBaseLogger } from 'fastify';
+import { pino } from 'pino';
+import { LOG_REDACT } from './app.ts';
+import { QUEUES, startBackground } from './background.ts';
+import { buildProviders } from './modules/payments/registry.ts';
 
 /** Exit codes: 0 ok · 1 failure · 2 usage · 78 configuration (EX_CONFIG). */
 const EXIT_USAGE = 2;
@@ -69,6 +74,30 @@ program
       );
     }
     process.stdout.write(`${lines.join('\n')}\n`);
+  });
+
+program
+  .command('worker')
+  .description('Run job workers and the scheduler without the HTTP API (scale-out: run as many as you like)')
+  .action(async () => {
+    const cfg = config();
+    const db = createDb(cfg.database);
+    await migrateUp(db);
+    const log = pino({ level: cfg.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } }) as unknown as FastifyBaseLogger;
+    const bg = startBackground({ db, clock: systemClock, log, providers: buildProviders(cfg).registry });
+    process.stdout.write(`Stockroom ${VERSION} worker ${bg.worker.id} running queues ${Object.entries(QUEUES).map(([q, n]) => `${q}×${n}`).join(', ')}\n`);
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      const force = setTimeout(() => process.exit(1), cfg.shutdownTimeoutSeconds * 1000);
+      force.unref();
+      bg.stop()
+        .then(() => db.destroy())
+        .then(() => process.exit(0), () => process.exit(1));
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
 
 const migrate = program.command('migrate').description('Database migrations');

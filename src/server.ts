@@ -3,10 +3,9 @@ import type { Config } from './config.ts';
 import { buildApp } from './app.ts';
 import { createDb, type Db } from './db/database.ts';
 import { migrateUp } from './db/migrator.ts';
-import { purgeExpiredIdempotencyKeys } from './http/idempotency.ts';
 import { systemClock } from './lib/clock.ts';
 import { seedDemo, type DemoCredentials } from './seed.ts';
-import { expireReservations } from './workflows/order-actions.ts';
+import { startBackground } from './background.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -31,15 +30,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await db.destroy();
   });
   await app.listen({ host: config.host, port: config.port });
-  const purge = setInterval(() => {
-    purgeExpiredIdempotencyKeys(db, systemClock).catch((err: unknown) => app.log.warn({ err }, 'idempotency purge failed'));
-  }, 3600_000);
-  purge.unref();
-  // Pending orders whose payment never came release their stock (every minute; the job system will take this over).
-  const expire = setInterval(() => {
-    expireReservations(db, systemClock, app.payments, app.log).catch((err: unknown) => app.log.warn({ err }, 'reservation expiry failed'));
-  }, 60_000);
-  expire.unref();
+  // Embedded mode runs the job workers and the scheduler in this process; scale-out runs `stockroom worker`.
+  const inProcess = config.inProcessWorkers === 'on' || (config.inProcessWorkers === 'auto' && config.database.dialect === 'sqlite');
+  const background = inProcess ? startBackground({ db, clock: systemClock, log: app.log, providers: app.payments }) : null;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.publicUrl.replace(/:\d+$/, `:${port}`);
@@ -50,10 +43,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url,
     demo,
     close() {
-      clearInterval(purge);
-      clearInterval(expire);
-      // Stops accepting, lets in-flight requests finish, then closes the database (onClose).
-      closing ??= app.close();
+      // Stops accepting, lets in-flight requests and jobs finish, then closes the database (onClose).
+      closing ??= (background ? background.stop() : Promise.resolve()).then(() => app.close());
       return closing;
     },
   };

@@ -6,12 +6,14 @@ import { Migrator, NO_MIGRATIONS, type Migration, type MigrationResultSet } from
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_commerce.ts';
 import * as m0003 from './migrations/0003_change_versions.ts';
+import * as m0004 from './migrations/0004_jobs.ts';
 
 /** Every migration, in order. Explicit, so a reader can follow it and a bundler can see it. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_commerce': m0002,
   '0003_change_versions': m0003,
+  '0004_jobs': m0004,
 };
 
 export function migrator(db: AnyDb): Migrator {

@@ -449,6 +449,41 @@ export interface ChangeVersionsTable {
   version: number;
 }
 
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'dead' | 'cancelled';
+
+export interface JobsTable {
+  /** '' for the deployment's own jobs. */
+  tenant_id: string;
+  id: string;
+  queue: string;
+  type: string;
+  /** JSON */
+  payload: string;
+  status: JobStatus;
+  attempts: number;
+  max_attempts: number;
+  run_at: string;
+  locked_by: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  /** JSON */
+  result: string | null;
+  progress: number | null;
+  dedupe_key: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface ScheduleSlotsTable {
+  tenant_id: string;
+  schedule: string;
+  slot_at: string;
+  job_id: string;
+  claimed_by: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   roles: RolesTable;
@@ -484,4 +519,6 @@ export interface Database {
   processed_webhooks: ProcessedWebhooksTable;
   outbox_events: OutboxEventsTable;
   change_versions: ChangeVersionsTable;
+  jobs: JobsTable;
+  schedule_slots: ScheduleSlotsTable;
 }

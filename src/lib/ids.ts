@@ -28,6 +28,7 @@ export const ID_PREFIX = {
   fulfillment: 'ful',
   payment: 'pay',
   refund: 'rfd',
+  job: 'job',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { Deps } from '../../app.ts';
+import { access } from '../../http/access.ts';
+import { IdParams, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
+import { cancelJob, getJob, listJobs, retryJob } from './jobs.service.ts';
+
+const Status = Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('dead'), Type.Literal('cancelled')]);
+export const JobSchema = Type.Object(
+  {
+    id: Type.String(),
+    tenant_id: Type.Union([Type.String(), Type.Null()], { description: 'null for the deployment’s own jobs' }),
+    queue: Type.String(),
+    type: Type.String(),
+    payload: Type.Record(Type.String(), Type.Unknown()),
+    status: Status,
+    attempts: Type.Integer(),
+    max_attempts: Type.Integer(),
+    run_at: Timestamp,
+    last_error: Type.Union([Type.String(), Type.Null()]),
+    result: Type.Unknown(),
+    progress: Type.Union([Type.Integer(), Type.Null()], { description: 'Percent done, for long jobs' }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    finished_at: Type.Union([Timestamp, Type.Null()]),
+  },
+  { title: 'Job' },
+);
+const ListQuery = Type.Object({ ...PageQuery, status: Type.Optional(Status), type: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
+
+/** A shop's staff see and steer their shop's jobs; operators see every job and steer the deployment's own. */
+export const jobsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const tags = ['jobs'];
+  app.get('/api/jobs', { config: { access: access.staff('jobs:read') }, schema: { tags, summary: 'The shop’s background jobs', operationId: 'listJobs', querystring: ListQuery, response: { 200: Page(JobSchema, 'Job') } } }, async (req) =>
+    listJobs(deps.db, { tenantId: deps.ctx(req).tenantId, status: req.query.status, type: req.query.type, limit: req.query.limit ?? 20, cursor: req.query.cursor }),
+  );
+  app.get('/api/jobs/:id', { config: { access: access.staff('jobs:read') }, schema: { tags, summary: 'Read a job (status, attempts, last error, progress)', operationId: 'getJob', params: IdParams, response: { 200: JobSchema } } }, async (req) =>
+    getJob(deps.db, deps.ctx(req).tenantId, req.params.id),
+  );
+  app.post('/api/jobs/:id/retry', { config: { access: access.staff('jobs:write') }, schema: { tags, summary: 'Run a dead or cancelled job again', operationId: 'retryJob', params: IdParams, response: { 200: JobSchema } } }, async (req) =>
+    retryJob(deps, deps.ctx(req).tenantId, req.params.id),
+  );
+  app.post('/api/jobs/:id/cancel', { config: { access: access.staff('jobs:write') }, schema: { tags, summary: 'Cancel a job that has not started', operationId: 'cancelJob', params: IdParams, response: { 200: JobSchema } } }, async (req) =>
+    cancelJob(deps, deps.ctx(req).tenantId, req.params.id),
+  );
+
+  app.get(
+    '/api/platform/jobs',
+    {
+      config: { access: access.platform() },
+      schema: { tags: ['platform'], summary: 'Every job of every shop and of the deployment', operationId: 'platformListJobs', querystring: Type.Object({ ...ListQuery.properties, tenant_id: Type.Optional(Type.String({ maxLength: 64, description: 'A shop, or "system" for the deployment’s own jobs' })) }, { additionalProperties: false }), response: { 200: Page(JobSchema, 'Job') } },
+    },
+    async (req) => listJobs(deps.db, { tenantId: req.query.tenant_id === 'system' ? '' : req.query.tenant_id, status: req.query.status, type: req.query.type, limit: req.query.limit ?? 20, cursor: req.query.cursor }),
+  );
+  app.post('/api/platform/jobs/:id/retry', { config: { access: access.platform() }, schema: { tags: ['platform'], summary: 'Run a dead or cancelled job of the deployment again', operationId: 'platformRetryJob', params: IdParams, response: { 200: JobSchema } } }, async (req) =>
+    retryJob(deps, '', req.params.id),
+  );
+};
