@@ -31,6 +31,7 @@ import { cartsRoutes } from './modules/carts/carts.routes.ts';
 import { ordersRoutes } from './modules/orders/orders.routes.ts';
 import { paymentsRoutes } from './modules/payments/payments.routes.ts';
 import { jobsRoutes } from './modules/jobs/jobs.routes.ts';
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { buildProviders } from './modules/payments/registry.ts';
 import type { PaymentProvider } from './modules/payments/providers.ts';
 import type { ProviderRegistry } from './modules/payments/payments.service.ts';
@@ -178,6 +179,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(ordersRoutes, { deps });
   await app.register(paymentsRoutes, { deps, stripe });
   await app.register(jobsRoutes, { deps });
+  await app.register(webhooksRoutes, { deps });
   await app.register(platformRoutes, { deps });
 
   app.addHook('onClose', async () => {

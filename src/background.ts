@@ -6,6 +6,8 @@ import { Scheduler, type Schedule } from './modules/jobs/scheduler.ts';
 import { Worker, type JobHandler } from './modules/jobs/worker.ts';
 import type { ProviderRegistry } from './modules/payments/payments.service.ts';
 import { expireReservations } from './workflows/order-actions.ts';
+import { dispatchEvents } from './workflows/dispatch-events.ts';
+import { attemptDelivery } from './modules/webhooks/webhooks.service.ts';
 
 /** The deployment's own recurring work. */
 export const SYSTEM_SCHEDULES: Schedule[] = [
@@ -13,33 +15,76 @@ export const SYSTEM_SCHEDULES: Schedule[] = [
   { name: 'idempotency.purge', cron: '17 * * * *', tenantId: null, job: { type: 'idempotency.purge', queue: 'system', maxAttempts: 3 } },
 ];
 
+export interface BackgroundDeps {
+  providers: ProviderRegistry;
+  /** Development only: let webhooks reach http and private addresses. */
+  webhooksAllowPrivate: boolean;
+}
+
 /** Every job type and what runs it. Each handler is idempotent on its job (see Worker). */
-export function jobHandlers(deps: { providers: ProviderRegistry }): Map<string, JobHandler> {
+export function jobHandlers(deps: BackgroundDeps): Map<string, JobHandler> {
   return new Map<string, JobHandler>([
     ['reservations.expire', async ({ db, clock, log }) => ({ cancelled: await expireReservations(db, clock, deps.providers, log) })],
     ['idempotency.purge', async ({ db, clock }) => ({ deleted: await purgeExpiredIdempotencyKeys(db, clock) })],
+    ['webhook.deliver', async ({ db, clock, job }) => attemptDelivery(db, clock, job.tenant_id ?? '', String(job.payload.delivery_id), job.attempts, { allowPrivate: deps.webhooksAllowPrivate })],
   ]);
 }
 
-export const QUEUES = { system: 1, default: 4 };
+export const QUEUES = { system: 1, default: 4, webhooks: 8 };
+
+/** Hands committed outbox events on every half second (and at once when there are more). */
+export class OutboxPump {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private stopped = false;
+  private readonly o: { db: Db; clock: Clock; log: FastifyBaseLogger; intervalMs: number };
+  constructor(o: { db: Db; clock: Clock; log: FastifyBaseLogger; intervalMs?: number }) {
+    this.o = { intervalMs: 500, ...o };
+  }
+  start(): void {
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = dispatchEvents(this.o.db, this.o.clock)
+        .catch((err: unknown) => {
+          this.o.log.error({ err }, 'outbox dispatch failed');
+          return 0;
+        })
+        .then((n) => {
+          this.running = null;
+          if (!this.stopped) this.timer = setTimeout(loop, n === 100 ? 0 : this.o.intervalMs);
+        });
+    };
+    loop();
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+}
 
 export interface Background {
   worker: Worker;
   scheduler: Scheduler;
+  pump: OutboxPump;
   stop(): Promise<void>;
 }
 
 /** Workers and the scheduler: in the API process in embedded mode, or alone in `stockroom worker`. */
-export function startBackground(o: { db: Db; clock: Clock; log: FastifyBaseLogger; providers: ProviderRegistry; pollMs?: number }): Background {
+export function startBackground(o: BackgroundDeps & { db: Db; clock: Clock; log: FastifyBaseLogger; pollMs?: number }): Background {
   const worker = new Worker({ db: o.db, clock: o.clock, log: o.log, handlers: jobHandlers(o), queues: QUEUES, pollMs: o.pollMs ?? 500 });
   const scheduler = new Scheduler({ db: o.db, clock: o.clock, log: o.log, schedules: SYSTEM_SCHEDULES });
+  const pump = new OutboxPump(o);
+  pump.start();
   worker.start();
   scheduler.start(1000);
   return {
     worker,
     scheduler,
+    pump,
     async stop() {
       await scheduler.stop();
+      await pump.stop();
       await worker.stop();
     },
   };

@@ -84,7 +84,7 @@ program
     const db = createDb(cfg.database);
     await migrateUp(db);
     const log = pino({ level: cfg.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } }) as unknown as FastifyBaseLogger;
-    const bg = startBackground({ db, clock: systemClock, log, providers: buildProviders(cfg).registry });
+    const bg = startBackground({ db, clock: systemClock, log, providers: buildProviders(cfg).registry, webhooksAllowPrivate: cfg.webhooksAllowPrivate });
     process.stdout.write(`Stockroom ${VERSION} worker ${bg.worker.id} running queues ${Object.entries(QUEUES).map(([q, n]) => `${q}×${n}`).join(', ')}\n`);
     let stopping = false;
     const stop = () => {

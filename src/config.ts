@@ -43,6 +43,7 @@ export const EnvSchema = Type.Object({
   STRIPE_SECRET_KEY: Str('', 'Stripe secret key (sk_live_… / sk_test_…) for the stripe payment provider'),
   STRIPE_WEBHOOK_SECRET: Str('', 'Signing secret (whsec_…) of the Stripe webhook endpoint /api/payments/stripe/webhook'),
   STRIPE_API_URL: Str('', 'Another Stripe API base, e.g. a local Stripe mock; empty for api.stripe.com', { pattern: '^(https?://[^\\s]+)?$' }),
+  WEBHOOKS_ALLOW_PRIVATE: Bool(false, 'Development only: let webhook endpoints use http and private, loopback or link-local addresses'),
   IN_PROCESS_WORKERS: Type.Unsafe<'auto' | 'on' | 'off'>({ type: 'string', enum: ['auto', 'on', 'off'], default: 'auto', description: '`serve` also runs job workers and the scheduler: auto = with SQLite only (scale-out runs `stockroom worker`)' }),
   SEED_DEMO: Bool(true, 'Seed a demo shop on the first start when no shop exists'),
   SHUTDOWN_TIMEOUT_SECONDS: Int(10, 1, 600, 'Grace period for in-flight requests on SIGTERM'),
@@ -75,6 +76,7 @@ export interface Config {
   paymentProviders: ('manual' | 'test' | 'stripe')[];
   stripe: { secretKey: string; webhookSecret: string | null; apiUrl: string | null } | null;
   inProcessWorkers: 'auto' | 'on' | 'off';
+  webhooksAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -161,6 +163,7 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
     login: { maxFailures: env.LOGIN_MAX_FAILURES, lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS },
     seedDemo: env.SEED_DEMO,
     inProcessWorkers: env.IN_PROCESS_WORKERS,
+    webhooksAllowPrivate: env.WEBHOOKS_ALLOW_PRIVATE,
     paymentProviders: env.PAYMENT_PROVIDERS.split(',').filter(Boolean) as Config['paymentProviders'],
     stripe: env.STRIPE_SECRET_KEY ? { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET || null, apiUrl: env.STRIPE_API_URL || null } : null,
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,

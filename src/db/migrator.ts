@@ -7,6 +7,7 @@ import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_commerce.ts';
 import * as m0003 from './migrations/0003_change_versions.ts';
 import * as m0004 from './migrations/0004_jobs.ts';
+import * as m0005 from './migrations/0005_webhooks.ts';
 
 /** Every migration, in order. Explicit, so a reader can follow it and a bundler can see it. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_commerce': m0002,
   '0003_change_versions': m0003,
   '0004_jobs': m0004,
+  '0005_webhooks': m0005,
 };
 
 export function migrator(db: AnyDb): Migrator {

@@ -484,6 +484,48 @@ export interface ScheduleSlotsTable {
   created_at: string;
 }
 
+export interface WebhookEndpointsTable {
+  tenant_id: string;
+  id: string;
+  url: string;
+  description: string;
+  /** JSON array of event types; ["*"] for all. */
+  events: string;
+  /** whsec_… — kept retrievable: it signs every delivery. */
+  secret: string;
+  status: 'enabled' | 'disabled';
+  disabled_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  tenant_id: string;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  /** The JSON body sent. */
+  payload: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+export interface WebhookAttemptsTable {
+  tenant_id: string;
+  id: string;
+  delivery_id: string;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   roles: RolesTable;
@@ -521,4 +563,7 @@ export interface Database {
   change_versions: ChangeVersionsTable;
   jobs: JobsTable;
   schedule_slots: ScheduleSlotsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -29,6 +29,9 @@ export const ID_PREFIX = {
   payment: 'pay',
   refund: 'rfd',
   job: 'job',
+  webhookEndpoint: 'we',
+  webhookDelivery: 'whd',
+  webhookAttempt: 'wha',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

@@ -22,6 +22,18 @@ export interface JobContext {
  */
 export type JobHandler = (ctx: JobContext) => Promise<unknown>;
 
+/** Thrown by a handler: retry after exactly this long (a protocol's own retry schedule). */
+export class RetryAfter extends Error {
+  readonly ms: number;
+  constructor(ms: number, message: string) {
+    super(message);
+    this.ms = ms;
+  }
+}
+
+/** Thrown by a handler: no retry will help; dead-letter the job now. */
+export class PermanentFailure extends Error {}
+
 export interface WorkerOptions {
   db: Db;
   clock: Clock;
@@ -119,9 +131,10 @@ export class Worker {
     } catch (err) {
       const now = clock.now();
       const message = err instanceof Error ? err.message : String(err);
-      const dead = row.attempts >= row.max_attempts;
+      const dead = row.attempts >= row.max_attempts || err instanceof PermanentFailure;
+      const delay = err instanceof RetryAfter ? err.ms : backoffMs(row.attempts);
       await repo
-        .finish(db, row.tenant_id, row.id, this.id, dead ? { status: 'dead', last_error: message, finished_at: now.toISOString(), updated_at: now.toISOString() } : { status: 'queued', last_error: message, run_at: new Date(now.getTime() + backoffMs(row.attempts)).toISOString(), updated_at: now.toISOString() })
+        .finish(db, row.tenant_id, row.id, this.id, dead ? { status: 'dead', last_error: message, finished_at: now.toISOString(), updated_at: now.toISOString() } : { status: 'queued', last_error: message, run_at: new Date(now.getTime() + delay).toISOString(), updated_at: now.toISOString() })
         .catch((e: unknown) => jlog.error({ err: e }, 'could not record the job failure'));
       jlog[dead ? 'error' : 'warn']({ err: message }, dead ? 'job dead-lettered' : 'job failed; will retry');
     } finally {
