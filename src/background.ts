@@ -7,18 +7,23 @@ import { Worker, type JobHandler } from './modules/jobs/worker.ts';
 import type { ProviderRegistry } from './modules/payments/payments.service.ts';
 import { expireReservations } from './workflows/order-actions.ts';
 import { dispatchEvents } from './workflows/dispatch-events.ts';
+import { remindAbandonedCarts, sendTemplatedEmail } from './workflows/emails.ts';
+import { sendResetCode } from './workflows/password-reset.ts';
+import type { Mailer } from './modules/email/mailer.ts';
 import { attemptDelivery } from './modules/webhooks/webhooks.service.ts';
 
 /** The deployment's own recurring work. */
 export const SYSTEM_SCHEDULES: Schedule[] = [
   { name: 'reservations.expire', cron: '* * * * *', tenantId: null, job: { type: 'reservations.expire', queue: 'system', maxAttempts: 3 } },
   { name: 'idempotency.purge', cron: '17 * * * *', tenantId: null, job: { type: 'idempotency.purge', queue: 'system', maxAttempts: 3 } },
+  { name: 'carts.remind', cron: '40 * * * *', tenantId: null, job: { type: 'carts.remind', queue: 'system', maxAttempts: 3 } },
 ];
 
 export interface BackgroundDeps {
   providers: ProviderRegistry;
   /** Development only: let webhooks reach http and private addresses. */
   webhooksAllowPrivate: boolean;
+  mailer: Mailer;
 }
 
 /** Every job type and what runs it. Each handler is idempotent on its job (see Worker). */
@@ -26,11 +31,14 @@ export function jobHandlers(deps: BackgroundDeps): Map<string, JobHandler> {
   return new Map<string, JobHandler>([
     ['reservations.expire', async ({ db, clock, log }) => ({ cancelled: await expireReservations(db, clock, deps.providers, log) })],
     ['idempotency.purge', async ({ db, clock }) => ({ deleted: await purgeExpiredIdempotencyKeys(db, clock) })],
+    ['email.send', async ({ db, clock, log, job }) => sendTemplatedEmail(db, clock, deps.mailer, log, job.tenant_id ?? '', job.payload)],
+    ['email.password_reset', async ({ db, clock, job }) => ({ outcome: await sendResetCode(db, clock, deps.mailer, job.id, job.tenant_id ?? '', job.payload as { subject_type: 'user' | 'customer'; subject_id: string; to: string }) })],
+    ['carts.remind', async ({ db, clock }) => ({ reminders: await remindAbandonedCarts(db, clock) })],
     ['webhook.deliver', async ({ db, clock, job }) => attemptDelivery(db, clock, job.tenant_id ?? '', String(job.payload.delivery_id), job.attempts, { allowPrivate: deps.webhooksAllowPrivate })],
   ]);
 }
 
-export const QUEUES = { system: 1, default: 4, webhooks: 8 };
+export const QUEUES = { system: 1, default: 4, webhooks: 8, email: 4 };
 
 /** Hands committed outbox events on every half second (and at once when there are more). */
 export class OutboxPump {

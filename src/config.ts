@@ -43,6 +43,8 @@ export const EnvSchema = Type.Object({
   STRIPE_SECRET_KEY: Str('', 'Stripe secret key (sk_live_… / sk_test_…) for the stripe payment provider'),
   STRIPE_WEBHOOK_SECRET: Str('', 'Signing secret (whsec_…) of the Stripe webhook endpoint /api/payments/stripe/webhook'),
   STRIPE_API_URL: Str('', 'Another Stripe API base, e.g. a local Stripe mock; empty for api.stripe.com', { pattern: '^(https?://[^\\s]+)?$' }),
+  SMTP_URL: Str('', 'smtp(s)://user:pass@host:port for outgoing email; empty writes each email as an .eml file under DATA_DIR/mail', { pattern: '^($|smtps?://.+)' }),
+  MAIL_FROM: Str('Stockroom <no-reply@stockroom.localhost>', 'Sender address; the shop name is used as the display name', { minLength: 3 }),
   WEBHOOKS_ALLOW_PRIVATE: Bool(false, 'Development only: let webhook endpoints use http and private, loopback or link-local addresses'),
   IN_PROCESS_WORKERS: Type.Unsafe<'auto' | 'on' | 'off'>({ type: 'string', enum: ['auto', 'on', 'off'], default: 'auto', description: '`serve` also runs job workers and the scheduler: auto = with SQLite only (scale-out runs `stockroom worker`)' }),
   SEED_DEMO: Bool(true, 'Seed a demo shop on the first start when no shop exists'),
@@ -77,6 +79,7 @@ export interface Config {
   stripe: { secretKey: string; webhookSecret: string | null; apiUrl: string | null } | null;
   inProcessWorkers: 'auto' | 'on' | 'off';
   webhooksAllowPrivate: boolean;
+  mail: { smtpUrl: string | null; from: string };
 }
 
 export class ConfigError extends Error {
@@ -106,7 +109,7 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
   if (!validateEnv(raw)) {
     const e = validateEnv.errors?.[0];
     const name = e?.instancePath.replace(/^\//, '') || 'environment';
-    const secret = ['JWT_PRIVATE_KEY', 'PLATFORM_SECRET', 'DATABASE_URL', 'REDIS_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'].includes(name);
+    const secret = ['JWT_PRIVATE_KEY', 'PLATFORM_SECRET', 'DATABASE_URL', 'REDIS_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL'].includes(name);
     const got = name in raw && !secret ? ` (got ${JSON.stringify(String(source[name]))})` : '';
     const prop = (EnvSchema.properties as Record<string, { description?: string }>)[name];
     throw new ConfigError(`${name}: ${e?.message ?? 'invalid'}${got}${prop?.description ? ` — ${prop.description}` : ''}`);
@@ -164,6 +167,7 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
     seedDemo: env.SEED_DEMO,
     inProcessWorkers: env.IN_PROCESS_WORKERS,
     webhooksAllowPrivate: env.WEBHOOKS_ALLOW_PRIVATE,
+    mail: { smtpUrl: env.SMTP_URL || null, from: env.MAIL_FROM },
     paymentProviders: env.PAYMENT_PROVIDERS.split(',').filter(Boolean) as Config['paymentProviders'],
     stripe: env.STRIPE_SECRET_KEY ? { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET || null, apiUrl: env.STRIPE_API_URL || null } : null,
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,

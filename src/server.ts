@@ -6,6 +6,7 @@ import { migrateUp } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
 import { seedDemo, type DemoCredentials } from './seed.ts';
 import { startBackground } from './background.ts';
+import { createMailer } from './modules/email/mailer.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -32,7 +33,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   await app.listen({ host: config.host, port: config.port });
   // Embedded mode runs the job workers and the scheduler in this process; scale-out runs `stockroom worker`.
   const inProcess = config.inProcessWorkers === 'on' || (config.inProcessWorkers === 'auto' && config.database.dialect === 'sqlite');
-  const background = inProcess ? startBackground({ db, clock: systemClock, log: app.log, providers: app.payments, webhooksAllowPrivate: config.webhooksAllowPrivate }) : null;
+  const background = inProcess ? startBackground({ db, clock: systemClock, log: app.log, providers: app.payments, webhooksAllowPrivate: config.webhooksAllowPrivate, mailer: createMailer({ ...config.mail, dataDir: config.dataDir, log: app.log }) }) : null;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.publicUrl.replace(/:\d+$/, `:${port}`);

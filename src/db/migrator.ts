@@ -8,6 +8,7 @@ import * as m0002 from './migrations/0002_commerce.ts';
 import * as m0003 from './migrations/0003_change_versions.ts';
 import * as m0004 from './migrations/0004_jobs.ts';
 import * as m0005 from './migrations/0005_webhooks.ts';
+import * as m0006 from './migrations/0006_email.ts';
 
 /** Every migration, in order. Explicit, so a reader can follow it and a bundler can see it. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_change_versions': m0003,
   '0004_jobs': m0004,
   '0005_webhooks': m0005,
+  '0006_email': m0006,
 };
 
 export function migrator(db: AnyDb): Migrator {

@@ -526,6 +526,30 @@ export interface WebhookAttemptsTable {
   created_at: string;
 }
 
+export interface EmailsTable {
+  tenant_id: string;
+  id: string;
+  key: string;
+  template: string;
+  to: string;
+  subject: string;
+  status: 'sending' | 'sent';
+  message_id: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export interface PasswordResetsTable {
+  tenant_id: string;
+  id: string;
+  subject_type: 'user' | 'customer';
+  subject_id: string;
+  token_hash: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   roles: RolesTable;
@@ -566,4 +590,6 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  emails: EmailsTable;
+  password_resets: PasswordResetsTable;
 }

@@ -32,6 +32,8 @@ export const ID_PREFIX = {
   webhookEndpoint: 'we',
   webhookDelivery: 'whd',
   webhookAttempt: 'wha',
+  email: 'eml',
+  passwordReset: 'pwr',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../app.ts';
 import { access } from '../../http/access.ts';
-import { NoContent } from '../../http/schemas.ts';
+import { Body, Email, NoContent, Password } from '../../http/schemas.ts';
+import { confirmReset, requestReset } from '../../workflows/password-reset.ts';
 import { unauthorized } from '../../lib/errors.ts';
 import { LoginBody, LogoutBody, MeSchema, RefreshBody, TokenPairSchema } from './auth.schemas.ts';
 
@@ -54,6 +55,28 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
         if (p.kind === 'user' || p.kind === 'customer') target = { tenantId: p.tenantId, sessionId: p.sessionId };
       }
       if (target) await deps.auth.logout(target.tenantId, target.sessionId);
+      return reply.code(204).send(null);
+    },
+  );
+  app.post(
+    '/api/auth/password-reset',
+    {
+      config: { access: access.public() },
+      schema: { tags: ['auth'], summary: 'Staff: email a single-use reset code (the answer is the same whether or not the account exists)', operationId: 'requestPasswordReset', body: Body({ shop: Type.String({ minLength: 1, maxLength: 64 }), email: Email }, 'PasswordResetRequest'), response: { 202: Type.Object({ accepted: Type.Boolean() }) } },
+    },
+    async (req, reply) => {
+      await requestReset(deps.db, deps.clock, { subjectType: 'user', shop: req.body.shop, email: req.body.email });
+      return reply.code(202).send({ accepted: true });
+    },
+  );
+  app.post(
+    '/api/auth/password-reset/confirm',
+    {
+      config: { access: access.public(), idempotent: false },
+      schema: { tags: ['auth'], summary: 'Set a new password with an emailed reset code (staff or customer); ends every session of the account', operationId: 'confirmPasswordReset', body: Body({ code: Type.String({ minLength: 1, maxLength: 200 }), password: Password }, 'PasswordResetConfirm'), response: { 204: NoContent } },
+    },
+    async (req, reply) => {
+      await confirmReset(deps.db, deps.clock, req.body.code, req.body.password, (db, tenantId, subjectId) => deps.auth.revokeAllSessions(db, tenantId, subjectId, 'password_reset'));
       return reply.code(204).send(null);
     },
   );

@@ -167,7 +167,7 @@ export class AuthService {
   async principalFromKey(key: string): Promise<Principal> {
     const parsed = parseCredential(key);
     const invalid = () => unauthorized('invalid_api_key', 'The API key is invalid or revoked');
-    if (!parsed || parsed.prefix === 'rt') throw invalid();
+    if (!parsed || parsed.prefix === 'rt' || parsed.prefix === 'pr') throw invalid();
     const row = await repo.findApiKey(this.d.db, parsed.tenantId, parsed.hash);
     if (!row || row.revoked_at !== null || row.type !== (parsed.prefix === 'sk' ? 'secret' : 'publishable')) throw invalid();
     if (row.tenant_status !== 'active') throw tenantSuspended();

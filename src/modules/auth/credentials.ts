@@ -3,11 +3,11 @@ import { ulidOf, ID_PREFIX, isUlid } from '../../lib/ids.ts';
 
 /**
  * Opaque credentials: `<prefix>_<tenant ulid><secret>`.
- *   sk_ secret API key · pk_ publishable key · rt_ refresh token
+ *   sk_ secret API key · pk_ publishable key · rt_ refresh token · pr_ password reset code
  * The tenant part lets every look-up be scoped by tenant_id (and routed to the right shard on a
  * distributed database); the 43-character secret is 256 random bits. Only the SHA-256 is stored.
  */
-export type CredentialPrefix = 'sk' | 'pk' | 'rt';
+export type CredentialPrefix = 'sk' | 'pk' | 'rt' | 'pr';
 
 export interface MintedCredential {
   token: string;
@@ -25,7 +25,7 @@ export function mintCredential(prefix: CredentialPrefix, tenantId: string): Mint
 const SECRET_LEN = 43;
 
 export function parseCredential(token: string): { prefix: CredentialPrefix; tenantId: string; hash: string } | null {
-  const m = /^(sk|pk|rt)_(.*)$/.exec(token);
+  const m = /^(sk|pk|rt|pr)_(.*)$/.exec(token);
   if (!m) return null;
   const body = m[2] as string;
   if (body.length !== 26 + SECRET_LEN) return null;

@@ -6,6 +6,7 @@ import { Body, Email, IdParams, Page, PageQuery, Password, Timestamp } from '../
 import { forbidden } from '../../lib/errors.ts';
 import { TokenPairSchema } from '../auth/auth.schemas.ts';
 import { mergeGuestCart } from '../carts/carts.service.ts';
+import { requestReset } from '../../workflows/password-reset.ts';
 import { createCustomer, getCustomer, listCustomers, registerCustomer, updateCustomer } from './customers.service.ts';
 
 const PersonName = Type.String({ maxLength: 100 });
@@ -67,6 +68,17 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
       const { tokens, customerId } = await deps.auth.loginCustomer(ctx.tenantId, req.body, req.ip);
       const cartId = req.body.cart_id ? await deps.tx(req, (c) => mergeGuestCart(c, req.body.cart_id as string, customerId)) : null;
       return { ...tokens, cart_id: cartId };
+    },
+  );
+  app.post(
+    '/api/customers/password-reset',
+    {
+      config: { access: access.shopper() },
+      schema: { tags: ['customers'], summary: 'Customer: email a single-use reset code (confirm at /api/auth/password-reset/confirm)', operationId: 'requestCustomerPasswordReset', body: Body({ email: Email }, 'CustomerPasswordResetRequest'), response: { 202: Type.Object({ accepted: Type.Boolean() }) } },
+    },
+    async (req, reply) => {
+      await requestReset(deps.db, deps.clock, { subjectType: 'customer', tenantId: deps.ctx(req).tenantId, email: req.body.email });
+      return reply.code(202).send({ accepted: true });
     },
   );
   app.get('/api/customers/me', { config: { access: access.customer() }, schema: { tags: ['customers'], summary: 'The logged-in customer', operationId: 'getMe', response: { 200: CustomerSchema } } }, async (req) => {

@@ -122,3 +122,9 @@ export async function findCustomerCredentials(db: Executor, tenantId: string, em
   const c = await repo.findByEmail(db, tenantId, normaliseEmail(email));
   return c && { id: c.id, password_hash: c.password_hash, status: c.status };
 }
+
+/** For the password-reset flow. */
+export async function setCustomerPassword(db: Executor, clock: { now(): Date }, tenantId: string, customerId: string, password: string): Promise<void> {
+  checkPasswordStrength(password);
+  await repo.update(db, tenantId, customerId, { password_hash: await hashPassword(password), updated_at: clock.now().toISOString() });
+}

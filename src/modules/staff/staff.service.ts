@@ -247,3 +247,11 @@ export async function systemRoleId(db: Executor, tenantId: string, key: SystemRo
   if (!r) throw new Error(`tenant ${tenantId} has no ${key} role`);
   return r.id;
 }
+
+/** For the password-reset flow: sets a new password (strength-checked) and bumps the version. */
+export async function setUserPassword(db: Executor, clock: Clock, tenantId: string, userId: string, password: string): Promise<void> {
+  checkPasswordStrength(password);
+  const u = await repo.findUser(db, tenantId, userId);
+  if (!u) throw notFound('User');
+  await repo.updateUser(db, tenantId, userId, u.version, { password_hash: await hashPassword(password), updated_at: clock.now().toISOString() });
+}

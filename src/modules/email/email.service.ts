@@ -1,0 +1,40 @@
+import type { Executor } from '../../context.ts';
+import type { Db } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/database.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { newId } from '../../lib/ids.ts';
+import { enqueue } from '../jobs/jobs.service.ts';
+import type { Mailer } from './mailer.ts';
+import type { Rendered } from './templates.ts';
+
+/**
+ * Sends an email at most once per key (a retried job finds it sent). If a worker dies between handing the message
+ * to SMTP and recording it, the retry sends it again: at-least-once, the best SMTP allows.
+ */
+export async function sendOnce(db: Db, clock: Clock, mailer: Mailer, e: { tenantId: string; key: string; template: string; to: string; fromName: string; rendered: Rendered }): Promise<'sent' | 'already_sent'> {
+  const now = clock.now().toISOString();
+  try {
+    await db.insertInto('emails').values({ tenant_id: e.tenantId, id: newId('email'), key: e.key, template: e.template, to: e.to, subject: e.rendered.subject, status: 'sending', message_id: null, created_at: now, sent_at: null }).execute();
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const existing = await db.selectFrom('emails').select('status').where('tenant_id', '=', e.tenantId).where('key', '=', e.key).executeTakeFirst();
+    if (existing?.status === 'sent') return 'already_sent';
+  }
+  const info = await mailer.send({ to: e.to, subject: e.rendered.subject, text: e.rendered.text, html: e.rendered.html, fromName: e.fromName });
+  await db.updateTable('emails').set({ status: 'sent', message_id: info.messageId, sent_at: clock.now().toISOString() }).where('tenant_id', '=', e.tenantId).where('key', '=', e.key).execute();
+  return 'sent';
+}
+
+/** Which events send which emails (enqueued by the outbox pump in its transaction). */
+const TEMPLATE_OF: Record<string, string> = {
+  'order.created': 'order_confirmation',
+  'order.partially_fulfilled': 'shipping_notification',
+  'order.fulfilled': 'shipping_notification',
+};
+
+export async function emailJobsForEvent(db: Executor, clock: Clock, e: { tenant_id: string; id: string; type: string; payload: string }): Promise<number> {
+  const template = TEMPLATE_OF[e.type];
+  if (!template) return 0;
+  const id = await enqueue(db, clock, { tenantId: e.tenant_id, queue: 'email', type: 'email.send', payload: { template, event_id: e.id, ...(JSON.parse(e.payload) as Record<string, unknown>) }, maxAttempts: 10, dedupeKey: `email:${template}:${e.id}` });
+  return id ? 1 : 0;
+}

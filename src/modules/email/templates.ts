@@ -1,0 +1,61 @@
+import { formatMoney } from '../../lib/money.ts';
+
+/** Email templates: plain text and HTML from the same data. Every value is escaped in the HTML. */
+export interface Rendered {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+
+function page(shop: string, title: string, body: string): string {
+  return `<!doctype html><html><body style="font-family:system-ui,sans-serif;max-width:560px;margin:auto;color:#222"><h2>${esc(shop)}</h2><h3>${esc(title)}</h3>${body}<p style="color:#888;font-size:12px">${esc(shop)} · sent by Stockroom</p></body></html>`;
+}
+
+export interface OrderForEmail {
+  name: string;
+  currency: string;
+  total: number;
+  tax_total: number;
+  shipping_total: number;
+  discount_total: number;
+  lines: { title: string; quantity: number; total: number }[];
+}
+
+export function orderConfirmation(shop: string, o: OrderForEmail): Rendered {
+  const money = (n: number) => formatMoney(n, o.currency);
+  const lines = o.lines.map((l) => `${l.quantity} × ${l.title} — ${money(l.total)}`);
+  const sums = [o.discount_total ? `Discount: −${money(o.discount_total)}` : '', `Shipping: ${money(o.shipping_total)}`, `Tax: ${money(o.tax_total)}`, `Total: ${money(o.total)}`].filter(Boolean);
+  return {
+    subject: `${shop}: order ${o.name} confirmed`,
+    text: `Thank you for your order ${o.name}.\n\n${lines.join('\n')}\n\n${sums.join('\n')}\n`,
+    html: page(shop, `Order ${o.name} confirmed`, `<p>Thank you for your order.</p><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul><p>${sums.map(esc).join('<br>')}</p>`),
+  };
+}
+
+export function shippingNotification(shop: string, o: { name: string; carrier: string; tracking_number: string; lines: { title: string; quantity: number }[] }): Rendered {
+  const lines = o.lines.map((l) => `${l.quantity} × ${l.title}`);
+  return {
+    subject: `${shop}: order ${o.name} is on its way`,
+    text: `Good news: items of your order ${o.name} have shipped with ${o.carrier}.\nTracking number: ${o.tracking_number}\n\n${lines.join('\n')}\n`,
+    html: page(shop, `Order ${o.name} is on its way`, `<p>Shipped with ${esc(o.carrier)}. Tracking number: <b>${esc(o.tracking_number)}</b></p><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`),
+  };
+}
+
+export function abandonedCart(shop: string, c: { lines: { title: string; quantity: number }[]; cart_id: string }): Rendered {
+  const lines = c.lines.map((l) => `${l.quantity} × ${l.title}`);
+  return {
+    subject: `${shop}: you left something in your cart`,
+    text: `Your cart is still waiting for you:\n\n${lines.join('\n')}\n\nCart: ${c.cart_id}\n`,
+    html: page(shop, 'You left something in your cart', `<ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul><p>Cart: ${esc(c.cart_id)}</p>`),
+  };
+}
+
+export function passwordReset(shop: string, r: { token: string; expires_minutes: number }): Rendered {
+  return {
+    subject: `${shop}: reset your password`,
+    text: `Someone asked to reset the password of this account. If it was you, use this code within ${r.expires_minutes} minutes:\n\n${r.token}\n\nIf it was not you, ignore this email; nothing changes.\n`,
+    html: page(shop, 'Reset your password', `<p>Use this code within ${r.expires_minutes} minutes:</p><p style="font-family:monospace;font-size:14px">${esc(r.token)}</p><p>If it was not you, ignore this email; nothing changes.</p>`),
+  };
+}

@@ -1,0 +1,65 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { sql } from 'kysely';
+import type { Ctx } from '../context.ts';
+import type { Db } from '../db/database.ts';
+import type { Clock } from '../lib/clock.ts';
+import { sellableVariants } from '../modules/catalog/catalog.service.ts';
+import { sendOnce } from '../modules/email/email.service.ts';
+import type { Mailer } from '../modules/email/mailer.ts';
+import { abandonedCart, orderConfirmation, shippingNotification } from '../modules/email/templates.ts';
+import { enqueue } from '../modules/jobs/jobs.service.ts';
+import { orderCreated } from '../modules/orders/orders.service.ts';
+import { getTenant } from '../modules/tenants/tenants.service.ts';
+
+/** The `email.send` job: renders a template from the shop's data and sends it once per job key. */
+export async function sendTemplatedEmail(db: Db, clock: Clock, mailer: Mailer, log: FastifyBaseLogger, tenantId: string, p: Record<string, unknown>): Promise<{ outcome: string }> {
+  const ctx: Ctx = { tenantId, principal: { kind: 'system', tenantId }, db, clock, log };
+  const shop = await getTenant(db, tenantId);
+  const template = String(p.template);
+  if (template === 'order_confirmation' || template === 'shipping_notification') {
+    const order = await orderCreated(ctx, String(p.order_id));
+    if (!order.email) return { outcome: 'no_email_address' };
+    const rendered =
+      template === 'order_confirmation'
+        ? orderConfirmation(shop.name, order)
+        : shippingNotification(shop.name, {
+            name: order.name,
+            carrier: String(p.carrier ?? ''),
+            tracking_number: String(p.tracking_number ?? ''),
+            lines: ((p.lines as { line_id: string; quantity: number }[] | undefined) ?? []).map((l) => ({ title: order.lines.find((x) => x.id === l.line_id)?.title ?? 'item', quantity: l.quantity })),
+          });
+    return { outcome: await sendOnce(db, clock, mailer, { tenantId, key: `${template}:${String(p.event_id)}`, template, to: order.email, fromName: shop.name, rendered }) };
+  }
+  if (template === 'abandoned_cart') {
+    const cart = await db.selectFrom('carts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', String(p.cart_id)).executeTakeFirst();
+    if (!cart || cart.status !== 'open' || !cart.email) return { outcome: 'cart_gone' };
+    const lines = await db.selectFrom('cart_lines').select(['variant_id', 'quantity']).where('tenant_id', '=', tenantId).where('cart_id', '=', cart.id).execute();
+    const variants = await sellableVariants(db, tenantId, lines.map((l) => l.variant_id));
+    const rendered = abandonedCart(shop.name, { cart_id: cart.id, lines: lines.map((l) => ({ title: variants.get(l.variant_id)?.title ?? 'item', quantity: l.quantity })) });
+    return { outcome: await sendOnce(db, clock, mailer, { tenantId, key: `abandoned_cart:${cart.id}`, template, to: cart.email, fromName: shop.name, rendered }) };
+  }
+  throw new Error(`unknown email template ${template}`);
+}
+
+/**
+ * The abandoned-cart sweep: carts with an email and lines, untouched for a day, not ordered and not reminded
+ * yet, get one reminder each (the email key makes it once per cart even if the sweep runs twice).
+ */
+export async function remindAbandonedCarts(db: Db, clock: Clock, idleHours = 24, limit = 500): Promise<number> {
+  const before = new Date(clock.now().getTime() - idleHours * 3600_000).toISOString();
+  const carts = await db
+    .selectFrom('carts as c')
+    .select(['c.tenant_id', 'c.id'])
+    .where('c.status', '=', 'open')
+    .where('c.email', 'is not', null)
+    .where('c.updated_at', '<=', before)
+    .where((eb) => eb.exists(eb.selectFrom('cart_lines as l').select('l.id').whereRef('l.tenant_id', '=', 'c.tenant_id').whereRef('l.cart_id', '=', 'c.id')))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('emails as e').select('e.id').whereRef('e.tenant_id', '=', 'c.tenant_id').where('e.key', '=', sql<string>`${sql.lit('abandoned_cart:')} || ${sql.ref('c.id')}`))))
+    .limit(limit)
+    .execute();
+  let n = 0;
+  for (const c of carts) {
+    if (await enqueue(db, clock, { tenantId: c.tenant_id, queue: 'email', type: 'email.send', payload: { template: 'abandoned_cart', cart_id: c.id }, maxAttempts: 5, dedupeKey: `email:abandoned_cart:${c.id}` })) n++;
+  }
+  return n;
+}

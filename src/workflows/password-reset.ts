@@ -1,0 +1,58 @@
+import type { Executor } from '../context.ts';
+import type { Db } from '../db/database.ts';
+import { addSeconds, type Clock } from '../lib/clock.ts';
+import { AppError } from '../lib/errors.ts';
+import { newId } from '../lib/ids.ts';
+import { mintCredential, parseCredential } from '../modules/auth/credentials.ts';
+import { findCustomerCredentials, setCustomerPassword } from '../modules/customers/customers.service.ts';
+import { enqueue } from '../modules/jobs/jobs.service.ts';
+import { findUserCredentials, setUserPassword } from '../modules/staff/staff.service.ts';
+import { findTenantBySlug, getTenant } from '../modules/tenants/tenants.service.ts';
+import { sendOnce } from '../modules/email/email.service.ts';
+import type { Mailer } from '../modules/email/mailer.ts';
+import { passwordReset } from '../modules/email/templates.ts';
+
+export const RESET_TTL_MINUTES = 60;
+
+/**
+ * Step 1 (public): asks for a reset. Always answers the same, whether or not the account exists; when it does,
+ * a job mints a single-use code and emails it (the code exists only as a hash and in the email).
+ */
+export async function requestReset(db: Db, clock: Clock, who: { subjectType: 'user'; shop: string; email: string } | { subjectType: 'customer'; tenantId: string; email: string }): Promise<void> {
+  const tenantId = who.subjectType === 'user' ? (await findTenantBySlug(db, who.shop.trim().toLowerCase()))?.id : who.tenantId;
+  if (!tenantId) return;
+  const subject = who.subjectType === 'user' ? await findUserCredentials(db, tenantId, who.email) : await findCustomerCredentials(db, tenantId, who.email);
+  if (!subject || subject.status !== 'active') return;
+  await enqueue(db, clock, { tenantId, queue: 'email', type: 'email.password_reset', payload: { subject_type: who.subjectType, subject_id: subject.id, to: who.email.trim().toLowerCase() }, maxAttempts: 5 });
+}
+
+/** The job of step 1: mint the code, store its hash, email it. */
+export async function sendResetCode(db: Db, clock: Clock, mailer: Mailer, jobId: string, tenantId: string, p: { subject_type: 'user' | 'customer'; subject_id: string; to: string }): Promise<'sent' | 'already_sent'> {
+  const sent = await db.selectFrom('emails').select('status').where('tenant_id', '=', tenantId).where('key', '=', `password_reset:${jobId}`).executeTakeFirst();
+  if (sent?.status === 'sent') return 'already_sent';
+  const code = mintCredential('pr', tenantId);
+  const now = clock.now();
+  await db.insertInto('password_resets').values({ tenant_id: tenantId, id: newId('passwordReset'), subject_type: p.subject_type, subject_id: p.subject_id, token_hash: code.hash, expires_at: addSeconds(now, RESET_TTL_MINUTES * 60).toISOString(), used_at: null, created_at: now.toISOString() }).execute();
+  const shop = await getTenant(db, tenantId);
+  return sendOnce(db, clock, mailer, { tenantId, key: `password_reset:${jobId}`, template: 'password_reset', to: p.to, fromName: shop.name, rendered: passwordReset(shop.name, { token: code.token, expires_minutes: RESET_TTL_MINUTES }) });
+}
+
+/**
+ * Step 2 (public): the code and a new password. The code works once, within its hour; using it ends every
+ * session of the account (whoever else was logged in is logged out).
+ */
+export async function confirmReset(db: Db, clock: Clock, token: string, password: string, revokeSessions: (db: Executor, tenantId: string, subjectId: string) => Promise<void>): Promise<void> {
+  const invalid = () => new AppError(400, 'invalid_reset_code', 'The reset code is invalid, used or expired; ask for a new one');
+  const parsed = parseCredential(token);
+  if (!parsed || parsed.prefix !== 'pr') throw invalid();
+  await db.transaction().execute(async (trx) => {
+    const now = clock.now().toISOString();
+    const row = await trx.selectFrom('password_resets').selectAll().where('tenant_id', '=', parsed.tenantId).where('token_hash', '=', parsed.hash).executeTakeFirst();
+    if (!row || row.used_at !== null || row.expires_at <= now) throw invalid();
+    const r = await trx.updateTable('password_resets').set({ used_at: now }).where('tenant_id', '=', row.tenant_id).where('id', '=', row.id).where('used_at', 'is', null).executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) throw invalid();
+    if (row.subject_type === 'user') await setUserPassword(trx, clock, row.tenant_id, row.subject_id, password);
+    else await setCustomerPassword(trx, clock, row.tenant_id, row.subject_id, password);
+    await revokeSessions(trx, row.tenant_id, row.subject_id);
+  });
+}
