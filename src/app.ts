@@ -32,6 +32,7 @@ import { ordersRoutes } from './modules/orders/orders.routes.ts';
 import { paymentsRoutes } from './modules/payments/payments.routes.ts';
 import { jobsRoutes } from './modules/jobs/jobs.routes.ts';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
+import { reportsRoutes } from './modules/reports/reports.routes.ts';
 import { buildProviders } from './modules/payments/registry.ts';
 import type { PaymentProvider } from './modules/payments/providers.ts';
 import type { ProviderRegistry } from './modules/payments/payments.service.ts';
@@ -180,6 +181,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(paymentsRoutes, { deps, stripe });
   await app.register(jobsRoutes, { deps });
   await app.register(webhooksRoutes, { deps });
+  await app.register(reportsRoutes, { deps });
   await app.register(platformRoutes, { deps });
 
   app.addHook('onClose', async () => {

@@ -10,12 +10,15 @@ import { dispatchEvents } from './workflows/dispatch-events.ts';
 import { remindAbandonedCarts, sendTemplatedEmail } from './workflows/emails.ts';
 import { sendResetCode } from './workflows/password-reset.ts';
 import type { Mailer } from './modules/email/mailer.ts';
+import { computeDailyReports } from './modules/reports/reports.service.ts';
+import { runExport, type ExportKind } from './modules/reports/exports.ts';
 import { attemptDelivery } from './modules/webhooks/webhooks.service.ts';
 
 /** The deployment's own recurring work. */
 export const SYSTEM_SCHEDULES: Schedule[] = [
   { name: 'reservations.expire', cron: '* * * * *', tenantId: null, job: { type: 'reservations.expire', queue: 'system', maxAttempts: 3 } },
   { name: 'idempotency.purge', cron: '17 * * * *', tenantId: null, job: { type: 'idempotency.purge', queue: 'system', maxAttempts: 3 } },
+  { name: 'reports.daily', cron: '5 * * * *', tenantId: null, job: { type: 'reports.daily', queue: 'system', maxAttempts: 3 } },
   { name: 'carts.remind', cron: '40 * * * *', tenantId: null, job: { type: 'carts.remind', queue: 'system', maxAttempts: 3 } },
 ];
 
@@ -33,6 +36,8 @@ export function jobHandlers(deps: BackgroundDeps): Map<string, JobHandler> {
     ['idempotency.purge', async ({ db, clock }) => ({ deleted: await purgeExpiredIdempotencyKeys(db, clock) })],
     ['email.send', async ({ db, clock, log, job }) => sendTemplatedEmail(db, clock, deps.mailer, log, job.tenant_id ?? '', job.payload)],
     ['email.password_reset', async ({ db, clock, job }) => ({ outcome: await sendResetCode(db, clock, deps.mailer, job.id, job.tenant_id ?? '', job.payload as { subject_type: 'user' | 'customer'; subject_id: string; to: string }) })],
+    ['reports.daily', async ({ db, clock }) => ({ shops: await computeDailyReports(db, clock) })],
+    ['export.csv', async ({ db, clock, job, progress }) => runExport(db, clock, job.tenant_id ?? '', job.id, job.payload as { kind: ExportKind; from?: string; to?: string }, progress)],
     ['carts.remind', async ({ db, clock }) => ({ reminders: await remindAbandonedCarts(db, clock) })],
     ['webhook.deliver', async ({ db, clock, job }) => attemptDelivery(db, clock, job.tenant_id ?? '', String(job.payload.delivery_id), job.attempts, { allowPrivate: deps.webhooksAllowPrivate })],
   ]);

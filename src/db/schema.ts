@@ -550,6 +550,25 @@ export interface PasswordResetsTable {
   created_at: string;
 }
 
+export interface DailyReportsTable {
+  tenant_id: string;
+  /** Local date in the shop's time zone, YYYY-MM-DD. */
+  date: string;
+  /** JSON of the day's sales figures. */
+  data: string;
+  computed_at: string;
+}
+
+export interface ExportFilesTable {
+  tenant_id: string;
+  job_id: string;
+  kind: string;
+  filename: string;
+  content: string;
+  rows: number;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   roles: RolesTable;
@@ -592,4 +611,6 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   emails: EmailsTable;
   password_resets: PasswordResetsTable;
+  daily_reports: DailyReportsTable;
+  export_files: ExportFilesTable;
 }

@@ -1,0 +1,141 @@
+import type { Ctx, Executor } from '../../context.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { unprocessable } from '../../lib/errors.ts';
+import { divRound } from '../../lib/money.ts';
+import { addDays, daysBetween, localDate, startOfLocalDay } from '../../lib/timezones.ts';
+
+export const MAX_REPORT_DAYS = 366;
+
+export interface DayFigures {
+  date: string;
+  orders: number;
+  revenue: number;
+  tax: number;
+  discounts: number;
+  refunds: number;
+  net: number;
+  average_order_value: number;
+}
+
+export interface SalesReport {
+  currency: string;
+  timezone: string;
+  from: string;
+  to: string;
+  days: DayFigures[];
+  totals: Omit<DayFigures, 'date'>;
+}
+
+/** A date range in the shop's time zone, both ends included; reversed or longer than a year is a coded 422. */
+export function checkRange(from: string, to: string): void {
+  if (Number.isNaN(Date.parse(`${from}T00:00:00Z`)) || Number.isNaN(Date.parse(`${to}T00:00:00Z`))) throw unprocessable('invalid_report_range', 'from and to must be calendar dates (YYYY-MM-DD)', [{ pointer: '/query/from', detail: 'not a date' }]);
+  if (to < from) throw unprocessable('invalid_report_range', 'The range is reversed: from is after to', [{ pointer: '/query/to', detail: 'before from' }]);
+  if (daysBetween(from, to) + 1 > MAX_REPORT_DAYS) throw unprocessable('report_range_too_long', `A report covers at most ${MAX_REPORT_DAYS} days`, [{ pointer: '/query/to', detail: 'range too long' }]);
+}
+
+const empty = (date: string): DayFigures => ({ date, orders: 0, revenue: 0, tax: 0, discounts: 0, refunds: 0, net: 0, average_order_value: 0 });
+
+/**
+ * Sales per local day: orders placed (cancelled ones excluded), revenue (order totals), tax, discounts, refunds
+ * (by the day they were made; not those of cancelled orders), net = revenue − refunds, and the average order value (rounded by the money rule).
+ */
+export async function salesReport(db: Executor, tenantId: string, shop: { currency: string; timezone: string }, from: string, to: string): Promise<SalesReport> {
+  checkRange(from, to);
+  const start = startOfLocalDay(from, shop.timezone).toISOString();
+  const end = startOfLocalDay(addDays(to, 1), shop.timezone).toISOString();
+  const days = new Map<string, DayFigures>();
+  for (let d = from; d <= to; d = addDays(d, 1)) days.set(d, empty(d));
+  const orders = await db
+    .selectFrom('orders')
+    .select(['created_at', 'total', 'tax_total', 'discount_total'])
+    .where('tenant_id', '=', tenantId)
+    .where('created_at', '>=', start)
+    .where('created_at', '<', end)
+    .where('status', '!=', 'cancelled')
+    .execute();
+  for (const o of orders) {
+    const day = days.get(localDate(new Date(o.created_at), shop.timezone));
+    if (!day) continue;
+    day.orders++;
+    day.revenue += Number(o.total);
+    day.tax += Number(o.tax_total);
+    day.discounts += Number(o.discount_total);
+  }
+  // Refunds of cancelled orders are left out: those orders are not in the revenue either.
+  const refunds = await db
+    .selectFrom('refunds as r')
+    .innerJoin('orders as o', (j) => j.onRef('o.tenant_id', '=', 'r.tenant_id').onRef('o.id', '=', 'r.order_id'))
+    .select(['r.created_at', 'r.amount'])
+    .where('r.tenant_id', '=', tenantId)
+    .where('o.status', '!=', 'cancelled')
+    .where('r.created_at', '>=', start)
+    .where('r.created_at', '<', end)
+    .execute();
+  for (const r of refunds) {
+    const day = days.get(localDate(new Date(r.created_at), shop.timezone));
+    if (day) day.refunds += Number(r.amount);
+  }
+  const list = [...days.values()].map((d) => ({ ...d, net: d.revenue - d.refunds, average_order_value: d.orders ? divRound(d.revenue, d.orders) : 0 }));
+  const sum = (k: 'orders' | 'revenue' | 'tax' | 'discounts' | 'refunds') => list.reduce((a, d) => a + d[k], 0);
+  const totals = { orders: sum('orders'), revenue: sum('revenue'), tax: sum('tax'), discounts: sum('discounts'), refunds: sum('refunds'), net: sum('revenue') - sum('refunds'), average_order_value: sum('orders') ? divRound(sum('revenue'), sum('orders')) : 0 };
+  return { currency: shop.currency, timezone: shop.timezone, from, to, days: list, totals };
+}
+
+export async function topProducts(db: Executor, tenantId: string, timezone: string, from: string, to: string, limit: number) {
+  checkRange(from, to);
+  const rows = await db
+    .selectFrom('order_lines as l')
+    .innerJoin('orders as o', (j) => j.onRef('o.tenant_id', '=', 'l.tenant_id').onRef('o.id', '=', 'l.order_id'))
+    .select((eb) => ['l.product_id', 'l.variant_id', 'l.sku', 'l.title', eb.fn.sum<number>('l.quantity').as('quantity'), eb.fn.sum<number>('l.total').as('revenue'), eb.fn.count<number>('l.order_id').distinct().as('orders')])
+    .where('l.tenant_id', '=', tenantId)
+    .where('o.status', '!=', 'cancelled')
+    .where('o.created_at', '>=', startOfLocalDay(from, timezone).toISOString())
+    .where('o.created_at', '<', startOfLocalDay(addDays(to, 1), timezone).toISOString())
+    .groupBy(['l.product_id', 'l.variant_id', 'l.sku', 'l.title'])
+    .orderBy('revenue', 'desc')
+    .orderBy('l.variant_id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ product_id: r.product_id, variant_id: r.variant_id, sku: r.sku, title: r.title, quantity: Number(r.quantity), revenue: Number(r.revenue), orders: Number(r.orders) }));
+}
+
+export async function lowStock(db: Executor, tenantId: string) {
+  const rows = await db
+    .selectFrom('variants as v')
+    .innerJoin('products as p', (j) => j.onRef('p.tenant_id', '=', 'v.tenant_id').onRef('p.id', '=', 'v.product_id'))
+    .leftJoin('stock_levels as s', (j) => j.onRef('s.tenant_id', '=', 'v.tenant_id').onRef('s.variant_id', '=', 'v.id'))
+    .select((eb) => ['v.id', 'v.sku', 'v.title', 'p.title as product_title', 'p.status', 'v.low_stock_threshold', eb.fn.coalesce(eb.fn.sum<number>('s.available'), eb.val(0)).as('available')])
+    .where('v.tenant_id', '=', tenantId)
+    .where('p.status', '!=', 'archived')
+    .groupBy(['v.id', 'v.sku', 'v.title', 'p.title', 'p.status', 'v.low_stock_threshold'])
+    .having((eb) => eb(eb.fn.coalesce(eb.fn.sum<number>('s.available'), eb.val(0)), '<=', eb.ref('v.low_stock_threshold')))
+    .orderBy('available')
+    .orderBy('v.sku')
+    .limit(1000)
+    .execute();
+  return rows.map((r) => ({ variant_id: r.id, sku: r.sku, title: r.title === 'Default' ? r.product_title : `${r.product_title} — ${r.title}`, available: Number(r.available), threshold: r.low_stock_threshold }));
+}
+
+/** The nightly job: yesterday (in each shop's time zone) for every active shop, stored once per date. */
+export async function computeDailyReports(db: Executor, clock: Clock): Promise<number> {
+  const shops = await db.selectFrom('tenants').select(['id', 'currency', 'timezone']).where('status', '=', 'active').execute();
+  let n = 0;
+  for (const s of shops) {
+    const yesterday = addDays(localDate(clock.now(), s.timezone), -1);
+    const report = await salesReport(db, s.id, s, yesterday, yesterday);
+    const data = JSON.stringify(report.days[0]);
+    const r = await db
+      .insertInto('daily_reports')
+      .values({ tenant_id: s.id, date: yesterday, data, computed_at: clock.now().toISOString() })
+      .onConflict((oc) => oc.columns(['tenant_id', 'date']).doUpdateSet({ data, computed_at: clock.now().toISOString() }))
+      .executeTakeFirst();
+    n += Number(r.numInsertedOrUpdatedRows ?? 0) > 0 ? 1 : 0;
+  }
+  return n;
+}
+
+export async function storedDailyReports(ctx: Ctx, from: string, to: string): Promise<DayFigures[]> {
+  checkRange(from, to);
+  const rows = await ctx.db.selectFrom('daily_reports').selectAll().where('tenant_id', '=', ctx.tenantId).where('date', '>=', from).where('date', '<=', to).orderBy('date').execute();
+  return rows.map((r) => JSON.parse(r.data) as DayFigures);
+}
