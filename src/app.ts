@@ -30,7 +30,7 @@ import { pricingRoutes } from './modules/pricing/pricing.routes.ts';
 import { cartsRoutes } from './modules/carts/carts.routes.ts';
 import { ordersRoutes } from './modules/orders/orders.routes.ts';
 import { paymentsRoutes } from './modules/payments/payments.routes.ts';
-import { jobsRoutes } from './modules/jobs/jobs.routes.ts';
+import { jobsRoutes, schedulesRoutes } from './modules/jobs/jobs.routes.ts';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
 import { buildProviders } from './modules/payments/registry.ts';
@@ -180,6 +180,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(ordersRoutes, { deps });
   await app.register(paymentsRoutes, { deps, stripe });
   await app.register(jobsRoutes, { deps });
+  await app.register(schedulesRoutes, { deps });
   await app.register(webhooksRoutes, { deps });
   await app.register(reportsRoutes, { deps });
   await app.register(platformRoutes, { deps });

@@ -3,6 +3,7 @@ import type { Db } from './db/database.ts';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.ts';
 import type { Clock } from './lib/clock.ts';
 import { Scheduler, type Schedule } from './modules/jobs/scheduler.ts';
+import { activeShopSchedules } from './modules/jobs/schedules.service.ts';
 import { Worker, type JobHandler } from './modules/jobs/worker.ts';
 import type { ProviderRegistry } from './modules/payments/payments.service.ts';
 import { expireReservations } from './workflows/order-actions.ts';
@@ -86,7 +87,7 @@ export interface Background {
 /** Workers and the scheduler: in the API process in embedded mode, or alone in `stockroom worker`. */
 export function startBackground(o: BackgroundDeps & { db: Db; clock: Clock; log: FastifyBaseLogger; pollMs?: number }): Background {
   const worker = new Worker({ db: o.db, clock: o.clock, log: o.log, handlers: jobHandlers(o), queues: QUEUES, pollMs: o.pollMs ?? 500 });
-  const scheduler = new Scheduler({ db: o.db, clock: o.clock, log: o.log, schedules: SYSTEM_SCHEDULES });
+  const scheduler = new Scheduler({ db: o.db, clock: o.clock, log: o.log, schedules: SYSTEM_SCHEDULES, dynamic: () => activeShopSchedules(o.db) });
   const pump = new OutboxPump(o);
   pump.start();
   worker.start();

@@ -207,5 +207,31 @@ for (const engine of engines()) {
       assert.deepEqual((all.json.data ?? []).map((j) => j.id), [queued]);
       assert.equal(problemOf(await call(t.app, { url: '/api/platform/jobs', token: shop.token })).status, 401);
     });
+
+    test('shops schedule their own tasks; bad cron and time zones are refused; each slot enqueues one job', async () => {
+      const shop = await createShop(t.app);
+      const other = await createShop(t.app);
+      assert.deepEqual(problemOf(await call(t.app, { method: 'POST', url: '/api/schedules', token: shop.token, body: { name: 'weekly', cron: '61 * * * *', task: 'export_orders' } })), { status: 422, code: 'invalid_cron' });
+      assert.deepEqual(problemOf(await call(t.app, { method: 'POST', url: '/api/schedules', token: shop.token, body: { name: 'weekly', cron: 'every monday!', task: 'export_orders' } })), { status: 422, code: 'invalid_cron' });
+      assert.deepEqual(problemOf(await call(t.app, { method: 'POST', url: '/api/schedules', token: shop.token, body: { name: 'weekly', cron: '0 6 * * 1', timezone: 'Mars/Olympus', task: 'export_orders' } })), { status: 422, code: 'invalid_timezone' });
+      assert.equal(problemOf(await call(t.app, { method: 'POST', url: '/api/schedules', token: shop.token, body: { name: 'weekly', cron: '0 6 * * 1', task: 'rm_rf' } })).code, 'validation_failed');
+      const s = await call(t.app, { method: 'POST', url: '/api/schedules', token: shop.token, body: { name: 'every minute', cron: '* * * * *', task: 'export_products' } });
+      assert.equal(s.statusCode, 201, s.body);
+      assert.ok(s.json.next_run_at);
+      assert.equal(problemOf(await call(t.app, { method: 'PATCH', url: `/api/schedules/${s.json.id}`, token: other.token, body: { status: 'paused' } })).status, 404);
+      assert.deepEqual((await call(t.app, { url: '/api/schedules', token: other.token })).json.data, []);
+
+      const { activeShopSchedules } = await import('../src/modules/jobs/schedules.service.ts');
+      const clock = new ManualClock(new Date(Date.now() + 61_000));
+      const scheduler = new Scheduler({ db: t.db, clock, log, schedules: [], dynamic: () => activeShopSchedules(t.db) });
+      assert.ok((await scheduler.tick()) >= 1);
+      const jobs = await call(t.app, { url: '/api/jobs?type=export.csv', token: shop.token });
+      assert.ok((jobs.json.data ?? []).length >= 1);
+      assert.equal((jobs.json.data?.[0]?.payload as { kind: string }).kind, 'products');
+      assert.equal(await scheduler.tick(), 0, 'the same slot does not fire twice');
+      await call(t.app, { method: 'PATCH', url: `/api/schedules/${s.json.id}`, token: shop.token, body: { status: 'paused' } });
+      clock.advance(120_000);
+      assert.equal(await scheduler.tick(), 0, 'a paused schedule does not fire');
+    });
   });
 }

@@ -569,6 +569,19 @@ export interface ExportFilesTable {
   created_at: string;
 }
 
+export interface ShopSchedulesTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  /** What runs: export_orders, export_customers, export_products. */
+  task: string;
+  status: 'active' | 'paused';
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   roles: RolesTable;
@@ -613,4 +626,5 @@ export interface Database {
   password_resets: PasswordResetsTable;
   daily_reports: DailyReportsTable;
   export_files: ExportFilesTable;
+  shop_schedules: ShopSchedulesTable;
 }

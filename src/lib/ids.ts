@@ -34,6 +34,7 @@ export const ID_PREFIX = {
   webhookAttempt: 'wha',
   email: 'eml',
   passwordReset: 'pwr',
+  schedule: 'sch',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

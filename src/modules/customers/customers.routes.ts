@@ -115,7 +115,7 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
     '/api/customers',
     { config: { access: access.staff('customers:write') }, schema: { tags: ['customers'], summary: 'Create a customer (without password)', operationId: 'createCustomer', body: StaffCreate, response: { 201: CustomerSchema } } },
     async (req, reply) => {
-      const c = await createCustomer(deps.ctx(req), req.body);
+      const c = await deps.tx(req, (ctx) => createCustomer(ctx, req.body));
       return reply.code(201).header('location', `/api/customers/${c.id}`).send(c);
     },
   );

@@ -6,6 +6,7 @@ import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { checkPasswordStrength, hashPassword } from '../auth/passwords.ts';
 import { customersRepository as repo } from './customers.repository.ts';
+import { emitEvent } from '../events/events.ts';
 
 export interface Customer {
   id: string;
@@ -79,6 +80,7 @@ async function insertCustomer(ctx: Ctx, input: CustomerInput, passwordHash: stri
     if (isUniqueViolation(e)) throw conflict('email_taken', 'A customer with this email exists');
     throw e;
   }
+  await emitEvent(ctx.db, ctx.tenantId, 'customer.created', row.id, { customer_id: row.id, email: row.email, first_name: row.first_name, last_name: row.last_name, has_account: passwordHash !== null }, now);
   return toCustomer(row);
 }
 

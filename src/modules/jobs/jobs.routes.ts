@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../app.ts';
 import { access } from '../../http/access.ts';
-import { IdParams, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
+import { Body, IdParams, Name, NoContent, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
+import { getShop } from '../tenants/tenants.service.ts';
+import { SHOP_TASKS, createSchedule, deleteSchedule, listSchedules, updateSchedule } from './schedules.service.ts';
 import { cancelJob, getJob, listJobs, retryJob } from './jobs.service.ts';
 
 const Status = Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('dead'), Type.Literal('cancelled')]);
@@ -55,4 +57,52 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
   app.post('/api/platform/jobs/:id/retry', { config: { access: access.platform() }, schema: { tags: ['platform'], summary: 'Run a dead or cancelled job of the deployment again', operationId: 'platformRetryJob', params: IdParams, response: { 200: JobSchema } } }, async (req) =>
     retryJob(deps, '', req.params.id),
   );
+};
+
+const ScheduleSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    cron: Type.String(),
+    timezone: Type.String(),
+    task: Type.String(),
+    status: Type.Union([Type.Literal('active'), Type.Literal('paused')]),
+    next_run_at: Type.Union([Timestamp, Type.Null()]),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { title: 'Schedule' },
+);
+const Task = Type.Union(Object.keys(SHOP_TASKS).map((k) => Type.Literal(k)));
+const Cron = Type.String({ minLength: 9, maxLength: 100, description: 'Cron expression (5 or 6 fields), e.g. "0 6 * * 1" for Mondays at 06:00' });
+
+/** A shop's own schedules: each slot runs once across all nodes. */
+export const schedulesRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const tags = ['jobs'];
+  app.get('/api/schedules', { config: { access: access.staff('jobs:read') }, schema: { tags, summary: 'The shop’s schedules', operationId: 'listSchedules', response: { 200: Type.Object({ data: Type.Array(ScheduleSchema) }) } } }, async (req) => ({
+    data: await listSchedules(deps.ctx(req)),
+  }));
+  app.post(
+    '/api/schedules',
+    {
+      config: { access: access.staff('jobs:write') },
+      schema: { tags, summary: 'Run a task on a cron schedule (in the shop’s time zone unless given)', operationId: 'createSchedule', body: Body({ name: Name(100), cron: Cron, timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), task: Task }, 'ScheduleCreate'), response: { 201: ScheduleSchema } },
+    },
+    async (req, reply) => {
+      const shop = await getShop(deps.ctx(req)); // read before the transaction: SQLite has one connection
+      return reply.code(201).send(await deps.tx(req, (c) => createSchedule(c, shop.timezone, req.body)));
+    },
+  );
+  app.patch(
+    '/api/schedules/:id',
+    {
+      config: { access: access.staff('jobs:write') },
+      schema: { tags, summary: 'Change, pause or resume a schedule', operationId: 'updateSchedule', params: IdParams, body: Body({ name: Type.Optional(Name(100)), cron: Type.Optional(Cron), timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('paused')])) }, 'ScheduleUpdate'), response: { 200: ScheduleSchema } },
+    },
+    async (req) => deps.tx(req, (c) => updateSchedule(c, req.params.id, req.body)),
+  );
+  app.delete('/api/schedules/:id', { config: { access: access.staff('jobs:write') }, schema: { tags, summary: 'Delete a schedule', operationId: 'deleteSchedule', params: IdParams, response: { 204: NoContent } } }, async (req, reply) => {
+    await deps.tx(req, (c) => deleteSchedule(c, req.params.id));
+    return reply.code(204).send(null);
+  });
 };

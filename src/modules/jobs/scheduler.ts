@@ -34,6 +34,8 @@ export interface SchedulerOptions {
   id?: string;
   /** On start, slots this far back are still fired (a node restarting within a minute misses nothing). */
   catchUpSeconds?: number;
+  /** Schedules that change at run time (shops' own), re-read every tick; `since` is when each was created. */
+  dynamic?: () => Promise<(Schedule & { since: Date })[]>;
 }
 
 /**
@@ -45,6 +47,8 @@ export class Scheduler {
   readonly id: string;
   private readonly crons: { s: Schedule; cron: Cron }[];
   private last: Date;
+  private readonly startedAt: Date;
+  private readonly dynamicState = new Map<string, { expr: string; cron: Cron; last: Date }>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<unknown> | null = null;
   private readonly o: SchedulerOptions;
@@ -54,14 +58,36 @@ export class Scheduler {
     this.id = o.id ?? `sch_${ulid()}`;
     this.crons = o.schedules.map((s) => ({ s, cron: parseCron(s.cron, s.timezone) }));
     this.last = new Date(o.clock.now().getTime() - (o.catchUpSeconds ?? 60) * 1000);
+    this.startedAt = this.last;
   }
 
   /** Claims every slot due since the last tick. Returns how many this node claimed. */
   async tick(): Promise<number> {
     const now = this.o.clock.now();
     let claimed = 0;
-    for (const { s, cron } of this.crons) {
-      let slot = cron.nextRun(this.last);
+    const due: { s: Schedule; cron: Cron; last: Date; done: (at: Date) => void }[] = this.crons.map((c) => ({ ...c, last: this.last, done: () => {} }));
+    if (this.o.dynamic) {
+      const seen = new Set<string>();
+      for (const s of await this.o.dynamic()) {
+        const key = `${s.tenantId ?? ''}:${s.name}`;
+        seen.add(key);
+        let st = this.dynamicState.get(key);
+        if (!st || st.expr !== `${s.cron}|${s.timezone ?? ''}`) {
+          try {
+            st = { expr: `${s.cron}|${s.timezone ?? ''}`, cron: parseCron(s.cron, s.timezone), last: new Date(Math.max(this.startedAt.getTime(), s.since.getTime())) };
+          } catch (err) {
+            this.o.log.warn({ err, schedule: key }, 'skipping a schedule whose cron does not parse');
+            continue;
+          }
+          this.dynamicState.set(key, st);
+        }
+        const state = st;
+        due.push({ s, cron: state.cron, last: state.last, done: (at) => (state.last = at) });
+      }
+      for (const key of [...this.dynamicState.keys()]) if (!seen.has(key)) this.dynamicState.delete(key);
+    }
+    for (const { s, cron, last, done } of due) {
+      let slot = cron.nextRun(last);
       while (slot && slot.getTime() <= now.getTime()) {
         const slotAt = slot.toISOString();
         const won = await this.o.db.transaction().execute(async (trx) => {
@@ -76,6 +102,7 @@ export class Scheduler {
         if (won) claimed++;
         slot = cron.nextRun(slot);
       }
+      done(now);
     }
     this.last = now;
     return claimed;
