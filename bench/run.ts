@@ -160,7 +160,8 @@ Both Stockroom targets are missed on this machine; zero errors and zero oversell
   Fastify validation and serialisation. Three durable commits per order (idempotency claim, the order's
   transaction, the stored idempotent response), each an fsync of ~0.3–0.5 ms with \`synchronous=FULL\`. With
   autocannon on the same two cores, that caps the run at ~100–200 orders/s; p99 is queueing behind the one
-  SQLite connection.
+  SQLite connection. The in-process background work shares that connection and those cores during the run: the
+  outbox pump and one order-confirmation email job (an .eml file) per order.
 - **Catalogue** pages (20 products with all variants, options and stock, ~20 KB of JSON) are served from the page
   cache while the shop's catalogue and stock are unchanged; a hit still costs the full request pipeline: per-IP and
   per-principal rate limits, authentication of the publishable key (one indexed query, so a suspended shop or a
