@@ -93,8 +93,11 @@ for (const engine of engines()) {
       assert.equal(inbox.length, before, 'no email for unknown accounts');
 
       const oldSession = await login(t.app, shop.slug, shop.email);
+      const sentBefore = mailTo(shop.email).length;
       assert.equal((await call(t.app, { method: 'POST', url: '/api/auth/password-reset', body: { shop: shop.slug, email: shop.email.toUpperCase() } })).statusCode, 202);
+      assert.equal((await call(t.app, { method: 'POST', url: '/api/auth/password-reset', body: { shop: shop.slug, email: shop.email } })).statusCode, 202);
       await work();
+      assert.equal(mailTo(shop.email).length, sentBefore + 1, 'asking twice within ten minutes sends one email');
       const mail = mailTo(shop.email).at(-1)!;
       assert.match(mail, /reset your password/);
       const code = /(pr_[A-Za-z0-9_-]{69})/.exec(mail)?.[1];

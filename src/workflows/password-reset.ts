@@ -23,7 +23,9 @@ export async function requestReset(db: Db, clock: Clock, who: { subjectType: 'us
   if (!tenantId) return;
   const subject = who.subjectType === 'user' ? await findUserCredentials(db, tenantId, who.email) : await findCustomerCredentials(db, tenantId, who.email);
   if (!subject || subject.status !== 'active') return;
-  await enqueue(db, clock, { tenantId, queue: 'email', type: 'email.password_reset', payload: { subject_type: who.subjectType, subject_id: subject.id, to: who.email.trim().toLowerCase() }, maxAttempts: 5 });
+  // At most one reset email per account every ten minutes, however often the form is sent.
+  const window = Math.floor(clock.now().getTime() / 600_000);
+  await enqueue(db, clock, { tenantId, queue: 'email', type: 'email.password_reset', payload: { subject_type: who.subjectType, subject_id: subject.id, to: who.email.trim().toLowerCase() }, maxAttempts: 5, dedupeKey: `password_reset:${subject.id}:${window}` });
 }
 
 /** The job of step 1: mint the code, store its hash, email it. */
