@@ -7,6 +7,8 @@ import { randomSecret } from './lib/crypto.ts';
 import { publishableKeyOf } from './modules/api-keys/api-keys.service.ts';
 import { countTenants, findTenantBySlug } from './modules/tenants/tenants.service.ts';
 import { signup } from './workflows/signup.ts';
+import { isUniqueViolation } from './db/database.ts';
+import { AppError } from './lib/errors.ts';
 import { seedDemoCatalogue } from './seed-catalogue.ts';
 
 export interface DemoCredentials {
@@ -35,7 +37,14 @@ export async function seedDemo(db: Db, config: Config, clock: Clock, force = fal
   }
   if (!force && (await countTenants(db)) > 0) return null;
   const password = `demo-${randomSecret(9)}`;
-  const r = await signup(db, clock, { shop_name: 'Demo Shop', shop_slug: DEMO_SLUG, email: DEMO_EMAIL, password, owner_name: 'Demo Owner', currency: 'EUR', timezone: 'Europe/Berlin', tax_mode: 'inclusive' });
+  let r: Awaited<ReturnType<typeof signup>>;
+  try {
+    r = await signup(db, clock, { shop_name: 'Demo Shop', shop_slug: DEMO_SLUG, email: DEMO_EMAIL, password, owner_name: 'Demo Owner', currency: 'EUR', timezone: 'Europe/Berlin', tax_mode: 'inclusive' });
+  } catch (e) {
+    // Another node seeded it at the same moment (several API nodes starting on a fresh database).
+    if (isUniqueViolation(e) || (e instanceof AppError && e.code === 'slug_taken')) return seedDemo(db, config, clock, force);
+    throw e;
+  }
   await seedDemoCatalogue(db, clock, r.tenant.id);
   const creds: DemoCredentials = { shop: DEMO_SLUG, email: DEMO_EMAIL, password, publishable_key: r.publishable_key, created: true };
   mkdirSync(config.dataDir, { recursive: true });
