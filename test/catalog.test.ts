@@ -172,6 +172,8 @@ for (const engine of engines()) {
     test("another shop's products, variants, categories and collections are invisible and untouchable", async () => {
       const col = await call(t.app, { method: 'POST', url: '/api/collections', token: shop.token, body: { title: 'Summer', product_ids: [tee.id] } });
       assert.equal(col.statusCode, 201);
+      const cols = await call(t.app, { url: '/api/collections', token: shop.token });
+      assert.deepEqual(cols.json.data?.find((c) => c.id === col.json.id)?.product_ids, [tee.id]);
       const variant = (tee.variants as { id: string }[])[0]?.id as string;
       for (const [method, url, body] of [
         ['GET', `/api/products/${tee.id}`, undefined],

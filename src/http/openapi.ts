@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { describeAccess, securityOf, access } from './access.ts';
-import { COMMON_ERROR_STATUSES, ProblemSchema, titleOf } from './problem.ts';
+import { COMMON_ERROR_STATUSES, ProblemSchema, problemResponse, titleOf } from './problem.ts';
 
 export const DOCS_PREFIX = '/docs';
 
@@ -22,7 +22,7 @@ export async function registerOpenApi(app: FastifyInstance, opts: { version: str
     if (schema.hide) return;
     const responses = (schema.response ??= {}) as Record<string, unknown>;
     for (const status of COMMON_ERROR_STATUSES) {
-      responses[status] ??= { description: titleOf(status), content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } };
+      responses[status] ??= problemResponse(titleOf(status));
     }
     if (a) {
       schema.security = securityOf(a);

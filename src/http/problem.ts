@@ -44,3 +44,6 @@ export function titleOf(status: number): string {
 
 /** The error statuses every route may answer with, documented on every operation. */
 export const COMMON_ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 415, 422, 429, 500] as const;
+
+/** An OpenAPI response that is a problem+json (for statuses beyond the common ones). */
+export const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } });

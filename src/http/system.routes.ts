@@ -3,6 +3,7 @@ import Type from 'typebox';
 import type { Deps } from '../app.ts';
 import { access } from './access.ts';
 import { sendProblem } from './errors.ts';
+import { problemResponse } from './problem.ts';
 
 export const systemRoutes: FastifyPluginAsyncTypebox<{ deps: Deps; ready: () => Promise<void> }> = async (app, { ready }) => {
   app.get(
@@ -22,7 +23,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ deps: Deps; ready: () => 
         tags: ['system'],
         summary: 'Readiness: the database answers',
         operationId: 'ready',
-        response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: { description: 'Not ready', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } } },
+        response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: problemResponse('Not ready') },
       },
     },
     async (req, reply) => {

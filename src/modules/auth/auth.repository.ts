@@ -11,9 +11,6 @@ export const authRepository = {
     await db.insertInto('sessions').values(row).execute();
   },
 
-  async findSession(db: Executor, tenantId: string, id: string) {
-    return db.selectFrom('sessions').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-  },
 
   async revokeSession(db: Executor, tenantId: string, id: string, reason: string, at: string): Promise<void> {
     await db

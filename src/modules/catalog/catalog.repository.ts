@@ -189,8 +189,13 @@ export const catalogRepository = {
         .execute();
     }
   },
-  async collectionProductIds(db: Executor, tenantId: string, collectionId: string) {
-    return (await db.selectFrom('collection_products').select('product_id').where('tenant_id', '=', tenantId).where('collection_id', '=', collectionId).orderBy('position').execute()).map((r) => r.product_id);
+  /** Member product ids, in order, of each of the given collections (one query for a whole page). */
+  async collectionProductIds(db: Executor, tenantId: string, collectionIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>(collectionIds.map((id) => [id, []]));
+    if (collectionIds.length === 0) return out;
+    const rows = await db.selectFrom('collection_products').select(['collection_id', 'product_id']).where('tenant_id', '=', tenantId).where('collection_id', 'in', collectionIds).orderBy('collection_id').orderBy('position').execute();
+    for (const r of rows) out.get(r.collection_id)?.push(r.product_id);
+    return out;
   },
   async existingProductIds(db: Executor, tenantId: string, ids: readonly string[]) {
     if (ids.length === 0) return [];

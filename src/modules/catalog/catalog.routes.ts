@@ -3,6 +3,7 @@ import Type from 'typebox';
 import type { Deps } from '../../app.ts';
 import type { Access } from '../../http/access.ts';
 import { access } from '../../http/access.ts';
+import { problemResponse } from '../../http/problem.ts';
 import { PageCache, sendEntry } from '../../http/page-cache.ts';
 import { currentVersion } from '../events/versions.ts';
 import { contentEtag, fingerprint, ifMatchVersion, sendWithEtag, setEtag } from '../../http/etag.ts';
@@ -92,7 +93,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
     '/api/products/:id',
     {
       config: { access: write },
-      schema: { tags, summary: 'Change a product; send If-Match with its ETag (archive with status "archived")', operationId: 'updateProduct', params: IdParams, body: ProductPatch, response: { 200: ProductSchema } },
+      schema: { tags, summary: 'Change a product; send If-Match with its ETag (archive with status "archived")', operationId: 'updateProduct', params: IdParams, body: ProductPatch, response: { 200: ProductSchema, 412: problemResponse('If-Match names an old version') } },
     },
     async (req, reply) => {
       const expected = ifMatchVersion(req, req.params.id);

@@ -1,5 +1,5 @@
 import type { Ctx, Executor } from '../../context.ts';
-import type { CategoriesTable, ProductsTable, VariantsTable } from '../../db/schema.ts';
+import type { CategoriesTable, CollectionsTable, ProductsTable, VariantsTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import { AppError, badRequest, conflict, notFound, unprocessable, type FieldProblem } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
@@ -517,16 +517,18 @@ export interface Collection {
   updated_at: string;
 }
 
+const toCollection = (c: CollectionsTable, productIds: string[]): Collection => ({ id: c.id, title: c.title, handle: c.handle, description: c.description, product_ids: productIds, created_at: c.created_at, updated_at: c.updated_at });
+
 export async function getCollection(ctx: Ctx, id: string): Promise<Collection> {
   const c = await repo.findCollection(ctx.db, ctx.tenantId, id);
   if (!c) throw notFound('Collection');
-  return { id: c.id, title: c.title, handle: c.handle, description: c.description, product_ids: await repo.collectionProductIds(ctx.db, ctx.tenantId, id), created_at: c.created_at, updated_at: c.updated_at };
+  return toCollection(c, (await repo.collectionProductIds(ctx.db, ctx.tenantId, [id])).get(id) ?? []);
 }
 
 export async function listCollections(ctx: Ctx, limit: number, cursor?: string): Promise<Page<Collection>> {
-  const rows = await repo.listCollections(ctx.db, ctx.tenantId, limit, decodeCursor(cursor));
-  const page = toPage(rows, limit);
-  return { ...page, data: await Promise.all(page.data.map((c) => getCollection(ctx, c.id))) };
+  const page = toPage(await repo.listCollections(ctx.db, ctx.tenantId, limit, decodeCursor(cursor)), limit);
+  const members = await repo.collectionProductIds(ctx.db, ctx.tenantId, page.data.map((c) => c.id));
+  return { ...page, data: page.data.map((c) => toCollection(c, members.get(c.id) ?? [])) };
 }
 
 async function checkProducts(ctx: Ctx, ids: readonly string[]): Promise<void> {

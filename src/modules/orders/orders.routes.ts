@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../app.ts';
 import { access } from '../../http/access.ts';
+import { problemResponse } from '../../http/problem.ts';
 import { Body, Email, IdParams, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
 import { checkout } from '../../workflows/checkout.ts';
 import { cancelOrder, captureOrder, refundOrder } from '../../workflows/order-actions.ts';
@@ -12,7 +13,6 @@ import { ORDER_STATUSES } from './state.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 const Status = Type.Unsafe<(typeof ORDER_STATUSES)[number]>({ type: 'string', enum: ORDER_STATUSES });
-const Problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } });
 
 const PaymentSchema = Type.Object({
   id: Type.String(),
@@ -116,7 +116,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
         description: 'Send an Idempotency-Key: a retried request returns the same order instead of a second one.',
         operationId: 'createOrder',
         body: CheckoutBody,
-        response: { 201: OrderSchema, 402: Problem('Payment declined'), 502: Problem('The payment provider failed; nothing was ordered') },
+        response: { 201: OrderSchema, 402: problemResponse('Payment declined'), 502: problemResponse('The payment provider failed; nothing was ordered') },
       },
     },
     async (req, reply) => {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../app.ts';
 import { access } from '../../http/access.ts';
+import { problemResponse } from '../../http/problem.ts';
 import { ifMatchVersion, setEtag } from '../../http/etag.ts';
 import { IdParams, NoContent, Page, PageQuery } from '../../http/schemas.ts';
 import { getShop } from '../tenants/tenants.service.ts';
@@ -110,7 +111,7 @@ export const pricingRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
     setEtag(reply, d.id, d.version, String(d.times_used));
     return d;
   });
-  app.patch('/api/discounts/:id', { config: { access: write }, schema: { tags, summary: 'Change or disable a discount code (If-Match)', operationId: 'updateDiscount', params: IdParams, body: DiscountPatch, response: { 200: DiscountSchema } } }, async (req, reply) => {
+  app.patch('/api/discounts/:id', { config: { access: write }, schema: { tags, summary: 'Change or disable a discount code (If-Match)', operationId: 'updateDiscount', params: IdParams, body: DiscountPatch, response: { 200: DiscountSchema, 412: problemResponse('If-Match names an old version') } } }, async (req, reply) => {
     const expected = ifMatchVersion(req, req.params.id);
     const d = await deps.tx(req, (ctx) => updateDiscount(ctx, req.params.id, req.body, expected));
     setEtag(reply, d.id, d.version, String(d.times_used));

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../app.ts';
 import { access } from '../../http/access.ts';
+import { hasPermission } from '../../context.ts';
 import { Body, IdParams } from '../../http/schemas.ts';
 import { forbidden, notFound, AppError } from '../../lib/errors.ts';
 import { enqueue, getJob } from '../jobs/jobs.service.ts';
@@ -81,7 +82,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
     async (req, reply) => {
       const ctx = deps.ctx(req);
       const kind = req.body.kind as ExportKind;
-      if (kind === 'customers' && !(ctx.principal.kind === 'user' || ctx.principal.kind === 'api_key' ? ctx.principal.permissions.has('customers:read') : false)) throw forbidden('permission_denied', 'Exporting customers needs the customers:read permission');
+      if (kind === 'customers' && !hasPermission(ctx.principal, 'customers:read')) throw forbidden('permission_denied', 'Exporting customers needs the customers:read permission');
       if ((req.body.from === undefined) !== (req.body.to === undefined)) throw new AppError(422, 'invalid_report_range', 'Send both from and to, or neither');
       if (req.body.from && req.body.to) checkRange(req.body.from, req.body.to);
       const id = await deps.tx(req, (c) => enqueue(c.db, c.clock, { tenantId: c.tenantId, queue: 'default', type: 'export.csv', payload: { kind, ...(req.body.from ? { from: req.body.from, to: req.body.to } : {}) }, maxAttempts: 3 }));

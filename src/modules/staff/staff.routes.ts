@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../app.ts';
 import { access } from '../../http/access.ts';
+import { problemResponse } from '../../http/problem.ts';
 import { ifMatchVersion, setEtag } from '../../http/etag.ts';
 import { IdParams, NoContent } from '../../http/schemas.ts';
 import { createRole, createUser, deleteRole, deleteUser, getRole, getUser, listRoles, listUsers, updateRole, updateUser } from './staff.service.ts';
@@ -57,7 +58,7 @@ export const staffRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     '/api/users/:id',
     {
       config: { access: access.staff('users:write') },
-      schema: { tags: ['staff'], summary: 'Change a staff user (send If-Match with the ETag you read)', operationId: 'updateUser', params: IdParams, body: UserPatch, response: { 200: UserSchema, 412: { $ref: 'Problem#' } } },
+      schema: { tags: ['staff'], summary: 'Change a staff user (send If-Match with the ETag you read)', operationId: 'updateUser', params: IdParams, body: UserPatch, response: { 200: UserSchema, 412: problemResponse('If-Match names an old version') } },
     },
     async (req, reply) => {
       const ctx = deps.ctx(req);
