@@ -10,6 +10,7 @@ import { forbidden } from './lib/errors.ts';
 import { registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerIdempotency } from './http/idempotency.ts';
+import { NodeRegistry } from './modules/idempotency/nodes.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { HttpRateLimits, makeLimiter } from './http/rate-limit.ts';
 import { genReqId } from './http/request-id.ts';
@@ -33,9 +34,9 @@ import { paymentsRoutes } from './modules/payments/payments.routes.ts';
 import { jobsRoutes, schedulesRoutes } from './modules/jobs/jobs.routes.ts';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
-import { buildProviders } from './modules/payments/registry.ts';
+import { buildPayments } from './modules/payments/registry.ts';
+import type { PaymentGateway } from './modules/payments/gateway.ts';
 import type { PaymentProvider } from './modules/payments/providers.ts';
-import type { ProviderRegistry } from './modules/payments/payments.service.ts';
 import type { CheckoutStep } from './workflows/checkout.ts';
 import { VERSION } from './version.ts';
 
@@ -44,7 +45,7 @@ export type App = FastifyInstance;
 declare module 'fastify' {
   interface FastifyInstance {
     registeredRoutes: readonly string[];
-    payments: ProviderRegistry;
+    payments: PaymentGateway;
   }
 }
 
@@ -58,8 +59,8 @@ export interface Deps {
   redis: Redis | null;
   /** Builds the service context of a request that acts inside one shop. */
   ctx(req: FastifyRequest): Ctx;
-  /** The payment providers this server has enabled, by name. */
-  payments: ProviderRegistry;
+  /** The payment providers this server has enabled, behind the gateway (timeouts, circuit breakers). */
+  payments: PaymentGateway;
   /** Tests only: called after each checkout step (throw to fail that step). */
   checkoutProbe: ((step: CheckoutStep) => void | Promise<void>) | undefined;
   /** Runs `fn` with a context whose `db` is one transaction: a business write commits whole or not at all. */
@@ -99,7 +100,7 @@ export const LOG_REDACT = [
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config, db } = opts;
   const clock = opts.clock ?? systemClock;
-  const { registry, stripe } = buildProviders(config, opts.providers);
+  const { gateway, stripe } = buildPayments(config, opts.providers);
   const app = Fastify({
     logger: opts.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
     genReqId,
@@ -129,7 +130,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
 
   const deps: Deps = {
     config,
-    payments: registry,
+    payments: gateway,
     checkoutProbe: opts.checkoutProbe,
     db,
     clock,
@@ -151,7 +152,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   // Every route the router serves, as "METHOD /path" (the OpenAPI test compares it with the document).
   const routes: string[] = [];
   app.decorate('registeredRoutes', routes);
-  app.decorate('payments', registry);
+  app.decorate('payments', gateway);
   app.addHook('onRoute', (r) => {
     for (const m of Array.isArray(r.method) ? r.method : [r.method]) routes.push(`${m} ${r.url}`);
   });
@@ -163,7 +164,11 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await registerSecurity(app, config);
   await registerOpenApi(app, { version: VERSION, publicUrl: config.publicUrl });
   registerAuth(app, { auth, limits, platformSecret: config.platformSecret });
-  registerIdempotency(app, { db, clock });
+  // This process as a live node: a retry can tell a request in flight here from one whose process died.
+  const nodes = new NodeRegistry({ db, clock, log: app.log, kind: 'api' });
+  app.addHook('onReady', () => nodes.start());
+  app.addHook('onClose', () => nodes.stop());
+  registerIdempotency(app, { db, clock, nodes });
 
   // Each module's routes, in one explicit list.
   await app.register(systemRoutes, { deps, ready: () => ping(db) });

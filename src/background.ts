@@ -5,8 +5,8 @@ import type { Clock } from './lib/clock.ts';
 import { Scheduler, type Schedule } from './modules/jobs/scheduler.ts';
 import { activeShopSchedules } from './modules/jobs/schedules.service.ts';
 import { Worker, type JobHandler } from './modules/jobs/worker.ts';
-import type { ProviderRegistry } from './modules/payments/payments.service.ts';
-import { expireReservations } from './workflows/order-actions.ts';
+import type { PaymentGateway } from './modules/payments/gateway.ts';
+import { expireReservations, reconcilePayments } from './workflows/order-actions.ts';
 import { dispatchEvents } from './workflows/dispatch-events.ts';
 import { remindAbandonedCarts, sendTemplatedEmail } from './workflows/emails.ts';
 import { sendResetCode } from './workflows/password-reset.ts';
@@ -18,13 +18,14 @@ import { attemptDelivery } from './modules/webhooks/webhooks.service.ts';
 /** The deployment's own recurring work. */
 export const SYSTEM_SCHEDULES: Schedule[] = [
   { name: 'reservations.expire', cron: '* * * * *', tenantId: null, job: { type: 'reservations.expire', queue: 'system', maxAttempts: 3 } },
+  { name: 'payments.reconcile', cron: '* * * * *', tenantId: null, job: { type: 'payments.reconcile', queue: 'system', maxAttempts: 3 } },
   { name: 'idempotency.purge', cron: '17 * * * *', tenantId: null, job: { type: 'idempotency.purge', queue: 'system', maxAttempts: 3 } },
   { name: 'reports.daily', cron: '5 * * * *', tenantId: null, job: { type: 'reports.daily', queue: 'system', maxAttempts: 3 } },
   { name: 'carts.remind', cron: '40 * * * *', tenantId: null, job: { type: 'carts.remind', queue: 'system', maxAttempts: 3 } },
 ];
 
 export interface BackgroundDeps {
-  providers: ProviderRegistry;
+  gateway: PaymentGateway;
   /** Development only: let webhooks reach http and private addresses. */
   webhooksAllowPrivate: boolean;
   mailer: Mailer;
@@ -33,7 +34,8 @@ export interface BackgroundDeps {
 /** Every job type and what runs it. Each handler is idempotent on its job (see Worker). */
 export function jobHandlers(deps: BackgroundDeps): Map<string, JobHandler> {
   return new Map<string, JobHandler>([
-    ['reservations.expire', async ({ db, clock, log }) => ({ cancelled: await expireReservations(db, clock, deps.providers, log) })],
+    ['reservations.expire', async ({ db, clock, log }) => ({ cancelled: await expireReservations(db, clock, deps.gateway, log) })],
+    ['payments.reconcile', async ({ db, clock, log }) => reconcilePayments(db, clock, deps.gateway, log)],
     ['idempotency.purge', async ({ db, clock }) => ({ deleted: await purgeExpiredIdempotencyKeys(db, clock) })],
     ['email.send', async ({ db, clock, log, job }) => sendTemplatedEmail(db, clock, deps.mailer, log, job.tenant_id ?? '', job.payload)],
     ['email.password_reset', async ({ db, clock, job }) => ({ outcome: await sendResetCode(db, clock, deps.mailer, job.id, job.tenant_id ?? '', job.payload as { subject_type: 'user' | 'customer'; subject_id: string; to: string }) })],

@@ -17,7 +17,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import { LOG_REDACT } from './app.ts';
 import { QUEUES, startBackground } from './background.ts';
-import { buildProviders } from './modules/payments/registry.ts';
+import { buildPayments } from './modules/payments/registry.ts';
 import { createMailer } from './modules/email/mailer.ts';
 
 /** Exit codes: 0 ok · 1 failure · 2 usage · 78 configuration (EX_CONFIG). */
@@ -85,7 +85,7 @@ program
     const db = createDb(cfg.database);
     await migrateUp(db);
     const log = pino({ level: cfg.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } }) as unknown as FastifyBaseLogger;
-    const bg = startBackground({ db, clock: systemClock, log, providers: buildProviders(cfg).registry, webhooksAllowPrivate: cfg.webhooksAllowPrivate, mailer: createMailer({ ...cfg.mail, dataDir: cfg.dataDir, log }) });
+    const bg = startBackground({ db, clock: systemClock, log, gateway: buildPayments(cfg).gateway, webhooksAllowPrivate: cfg.webhooksAllowPrivate, mailer: createMailer({ ...cfg.mail, dataDir: cfg.dataDir, log }) });
     process.stdout.write(`Stockroom ${VERSION} worker ${bg.worker.id} running queues ${Object.entries(QUEUES).map(([q, n]) => `${q}×${n}`).join(', ')}\n`);
     let stopping = false;
     const stop = () => {

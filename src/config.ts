@@ -43,6 +43,9 @@ export const EnvSchema = Type.Object({
   STRIPE_SECRET_KEY: Str('', 'Stripe secret key (sk_live_… / sk_test_…) for the stripe payment provider'),
   STRIPE_WEBHOOK_SECRET: Str('', 'Signing secret (whsec_…) of the Stripe webhook endpoint /api/payments/stripe/webhook'),
   STRIPE_API_URL: Str('', 'Another Stripe API base, e.g. a local Stripe mock; empty for api.stripe.com', { pattern: '^(https?://[^\\s]+)?$' }),
+  PAYMENT_TIMEOUT_MS: Int(10_000, 100, 120_000, 'Longest wait for one payment provider call; past it the outcome is settled later by the reconciliation job'),
+  PAYMENT_BREAKER_FAILURES: Int(5, 1, 1000, 'Consecutive provider failures (timeouts, 5xx, network) that open its circuit: calls then fail fast with 503'),
+  PAYMENT_BREAKER_OPEN_SECONDS: Int(30, 1, 3600, 'How long an open circuit refuses calls before one is let through to test the provider'),
   SMTP_URL: Str('', 'smtp(s)://user:pass@host:port for outgoing email; empty writes each email as an .eml file under DATA_DIR/mail', { pattern: '^($|smtps?://.+)' }),
   MAIL_FROM: Str('Stockroom <no-reply@stockroom.localhost>', 'Sender address; the shop name is used as the display name', { minLength: 3 }),
   WEBHOOKS_ALLOW_PRIVATE: Bool(false, 'Development only: let webhook endpoints use http and private, loopback or link-local addresses'),
@@ -77,6 +80,8 @@ export interface Config {
   shutdownTimeoutSeconds: number;
   paymentProviders: ('manual' | 'test' | 'stripe')[];
   stripe: { secretKey: string; webhookSecret: string | null; apiUrl: string | null } | null;
+  /** Outside calls to payment providers: a timeout each and a circuit breaker per provider. */
+  paymentCalls: { timeoutMs: number; breakerFailures: number; breakerOpenSeconds: number };
   inProcessWorkers: 'auto' | 'on' | 'off';
   webhooksAllowPrivate: boolean;
   mail: { smtpUrl: string | null; from: string };
@@ -170,6 +175,7 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
     mail: { smtpUrl: env.SMTP_URL || null, from: env.MAIL_FROM },
     paymentProviders: env.PAYMENT_PROVIDERS.split(',').filter(Boolean) as Config['paymentProviders'],
     stripe: env.STRIPE_SECRET_KEY ? { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET || null, apiUrl: env.STRIPE_API_URL || null } : null,
+    paymentCalls: { timeoutMs: env.PAYMENT_TIMEOUT_MS, breakerFailures: env.PAYMENT_BREAKER_FAILURES, breakerOpenSeconds: env.PAYMENT_BREAKER_OPEN_SECONDS },
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
   };
 }

@@ -62,3 +62,17 @@ export function actorOf(p: TenantPrincipal): string {
       return 'system';
   }
 }
+
+/**
+ * A durable record of one client request (an `Idempotency-Key`), advanced inside the business transactions so
+ * that a retry after a crash resumes where the first attempt got to — never a second order — and, once the
+ * request is done, gets the very answer the first attempt gave. Transports implement it; workflows only call it.
+ */
+export interface RequestRecord {
+  /** Where an earlier attempt of this request got to; null on the first attempt. */
+  readonly recovery: { point: string; resourceId: string | null } | null;
+  /** Saves a recovery point in the caller's transaction (it commits with the business write or not at all). */
+  checkpoint(db: Executor, point: string, resourceId: string | null): Promise<void>;
+  /** Stores the final answer in the caller's transaction: the request is done. */
+  complete(db: Executor, result: unknown): Promise<void>;
+}

@@ -50,7 +50,7 @@ for (const engine of engines()) {
       shop = await createShop(t.app, 'Mail Shop');
       cat = await seedCatalogue(t.app, shop);
       const mailer = createMailer({ ...t.config.mail, dataDir: t.config.dataDir, log: t.app.log });
-      worker = new Worker({ db: t.db, clock, log: t.app.log, handlers: jobHandlers({ providers: t.app.payments, webhooksAllowPrivate: false, mailer }), queues: { email: 4 } });
+      worker = new Worker({ db: t.db, clock, log: t.app.log, handlers: jobHandlers({ gateway: t.app.payments, webhooksAllowPrivate: false, mailer }), queues: { email: 4 } });
     });
     after(async () => {
       await t.close();

@@ -9,12 +9,12 @@ import { engines, freshDatabase, type TestDb } from './helpers.ts';
 
 const TABLES = [
   'api_keys', 'cart_lines', 'carts', 'categories', 'change_versions', 'daily_reports', 'collection_products', 'collections', 'customers', 'discount_usages', 'discounts', 'emails', 'export_files',
-  'fulfillments', 'idempotency_keys', 'inventory_ledger', 'jobs', 'locations', 'order_counters', 'order_events', 'order_lines', 'orders',
-  'outbox_events', 'password_resets', 'payments', 'processed_webhooks', 'products', 'refresh_tokens', 'refunds', 'reservations', 'roles', 'schedule_slots', 'sessions', 'shop_schedules',
+  'fulfillments', 'idempotency_keys', 'inventory_ledger', 'jobs', 'locations', 'nodes', 'order_counters', 'order_events', 'order_lines', 'orders',
+  'outbox_events', 'password_resets', 'payment_actions', 'payments', 'processed_webhooks', 'products', 'refresh_tokens', 'refunds', 'reservations', 'roles', 'schedule_slots', 'sessions', 'shop_schedules',
   'shipping_methods', 'stock_levels', 'tax_rates', 'tenants', 'users', 'variants', 'webhook_attempts', 'webhook_deliveries', 'webhook_endpoints',
 ].sort();
-/** Tables that belong to no tenant: the tenants themselves, and provider events keyed by the provider's id. */
-const NOT_TENANT_OWNED = new Set(['tenants', 'processed_webhooks', 'jobs', 'schedule_slots']);
+/** Tables that belong to no tenant: the tenants themselves, provider events keyed by the provider's id, the job queue and the live nodes. */
+const NOT_TENANT_OWNED = new Set(['tenants', 'processed_webhooks', 'jobs', 'schedule_slots', 'nodes']);
 
 for (const engine of engines()) {
   describe(`migrations [${engine.name}]`, () => {
@@ -42,7 +42,9 @@ for (const engine of engines()) {
       assert.deepEqual(await migrateUp(tdb.db), [], 'a second up has nothing to do');
 
       await migrateDown(tdb.db);
-      assert.deepEqual(await tables(), TABLES.filter((x) => x !== 'shop_schedules'), 'one step down undoes the newest migration only');
+      assert.deepEqual(await tables(), TABLES.filter((x) => x !== 'nodes' && x !== 'payment_actions'), 'one step down undoes the newest migration only');
+      await migrateDown(tdb.db);
+      assert.deepEqual(await tables(), TABLES.filter((x) => x !== 'nodes' && x !== 'payment_actions' && x !== 'shop_schedules'));
       await migrateDown(tdb.db);
       await migrateDown(tdb.db);
       await migrateDown(tdb.db);
@@ -63,7 +65,7 @@ for (const engine of engines()) {
       for (const t of await tdb.db.introspection.getTables()) {
         if (t.name.startsWith('kysely_') || t.name.startsWith('products_fts')) continue;
         if (NOT_TENANT_OWNED.has(t.name)) {
-          assert.ok(t.name === 'tenants' || t.columns.some((c) => c.name === 'tenant_id'), `${t.name} still records its tenant`);
+          assert.ok(t.name === 'tenants' || t.name === 'nodes' || t.columns.some((c) => c.name === 'tenant_id'), `${t.name} still records its tenant`);
           continue;
         }
         assert.ok(t.columns.some((c) => c.name === 'tenant_id' && !c.isNullable), `${t.name} has a non-null tenant_id`);

@@ -22,7 +22,7 @@ for (const engine of engines()) {
       shop = await createShop(t.app);
       cat = await seedCatalogue(t.app, shop, { LAMP: 3 });
       await call(t.app, { method: 'PATCH', url: '/api/shop', token: shop.token, body: { timezone: 'America/New_York' } });
-      worker = new Worker({ db: t.db, clock, log: t.app.log, handlers: jobHandlers({ providers: t.app.payments, webhooksAllowPrivate: false, mailer: createMailer({ smtpUrl: null, from: t.config.mail.from, dataDir: t.config.dataDir, log: t.app.log }) }), queues: { default: 2 } });
+      worker = new Worker({ db: t.db, clock, log: t.app.log, handlers: jobHandlers({ gateway: t.app.payments, webhooksAllowPrivate: false, mailer: createMailer({ smtpUrl: null, from: t.config.mail.from, dataDir: t.config.dataDir, log: t.app.log }) }), queues: { default: 2 } });
     });
     after(() => t.close());
 

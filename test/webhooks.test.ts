@@ -52,7 +52,7 @@ for (const engine of engines()) {
       t = await startApp(engine, { clock, env: { WEBHOOKS_ALLOW_PRIVATE: 'true' } });
       shop = await createShop(t.app);
       cat = await seedCatalogue(t.app, shop);
-      worker = new Worker({ db: t.db, clock, log: t.app.log, handlers: jobHandlers({ providers: t.app.payments, webhooksAllowPrivate: true, mailer: createMailer({ smtpUrl: null, from: t.config.mail.from, dataDir: t.config.dataDir, log: t.app.log }) }), queues: { webhooks: 4 } });
+      worker = new Worker({ db: t.db, clock, log: t.app.log, handlers: jobHandlers({ gateway: t.app.payments, webhooksAllowPrivate: true, mailer: createMailer({ smtpUrl: null, from: t.config.mail.from, dataDir: t.config.dataDir, log: t.app.log }) }), queues: { webhooks: 4 } });
     });
     after(async () => {
       await t.close();

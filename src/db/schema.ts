@@ -115,6 +115,13 @@ export interface IdempotencyKeysTable {
   response_body: string | null;
   created_at: string;
   expires_at: string;
+  /** How far the request got, written in the same transaction as that business change (0009). */
+  recovery_point: string | null;
+  /** The object the request made (an order id), to resume or rebuild the answer from. */
+  resource_id: string | null;
+  /** The node (process) working on the request, until `locked_until`; null once released. */
+  locked_by: string | null;
+  locked_until: string | null;
 }
 
 // --- commerce (0002) -----------------------------------------------------------------------------
@@ -421,7 +428,39 @@ export interface RefundsTable {
   amount: number;
   reason: string;
   provider_ref: string | null;
+  status: RefundStatus;
   created_at: string;
+}
+
+export type RefundStatus = 'pending' | 'succeeded' | 'failed';
+
+export type PaymentActionKind = 'checkout' | 'capture' | 'cancel' | 'refund' | 'void';
+
+/** The intent of a call to a payment provider, recorded before the call, settled after it (0009). */
+export interface PaymentActionsTable {
+  tenant_id: string;
+  id: string;
+  order_id: string;
+  kind: PaymentActionKind;
+  status: 'pending' | 'succeeded' | 'failed';
+  /** JSON: what the action is to do (payments, refunds with their ids, restock, reason …). */
+  input: string;
+  /** JSON: what the provider answered. */
+  result: string | null;
+  /** JSON: { status, code, detail } of a failed action, replayed to a retried request. */
+  error: string | null;
+  attempts: number;
+  /** The reconciliation job takes a pending action only after this (a lease for the request working on it). */
+  next_attempt_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NodesTable {
+  id: string;
+  kind: string;
+  started_at: string;
+  heartbeat_at: string;
 }
 
 export interface ProcessedWebhooksTable {
@@ -614,6 +653,8 @@ export interface Database {
   fulfillments: FulfillmentsTable;
   payments: PaymentsTable;
   refunds: RefundsTable;
+  payment_actions: PaymentActionsTable;
+  nodes: NodesTable;
   processed_webhooks: ProcessedWebhooksTable;
   outbox_events: OutboxEventsTable;
   change_versions: ChangeVersionsTable;

@@ -1,42 +1,62 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../db/database.ts';
-import { principalKey } from '../context.ts';
+import { principalKey, type Executor, type RequestRecord } from '../context.ts';
 import type { Clock } from '../lib/clock.ts';
 import { addSeconds } from '../lib/clock.ts';
 import { sha256 } from '../lib/crypto.ts';
-import { AppError, badRequest, conflict, unprocessable } from '../lib/errors.ts';
+import { AppError, badRequest, unprocessable } from '../lib/errors.ts';
+import { idempotencyRepository as repo, type KeyRef } from '../modules/idempotency/idempotency.repository.ts';
+import type { NodeRegistry } from '../modules/idempotency/nodes.ts';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 /** Responses are kept this long; a key can be reused after. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
-/** A request still "in flight" after this long died with its process: a retry may take it over. */
-const ABANDONED_AFTER_SECONDS = 60;
+/** How long a node may hold a request before a retry may take it over even though the node still beats. */
+const LOCK_SECONDS = 60;
 const REPLAYED_HEADERS = ['content-type', 'location', 'etag'];
 
 interface Claim {
-  tenantId: string;
-  principal: string;
-  key: string;
+  ref: KeyRef;
+  method: string;
+  route: string;
+  bodyHash: string;
+  /** The row exists (claimed up front, or taken over); otherwise the first checkpoint inserts it. */
+  exists: boolean;
+  recovery: RequestRecord['recovery'];
+  /** The answer was stored inside the business transaction: nothing left for onSend to write. */
+  completed: boolean;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     idempotencyClaim: Claim | null;
   }
+  interface FastifyContextConfig {
+    /**
+     * `recoverable`: the handler's workflow writes the key's recovery points and final answer inside its own
+     * transactions (through `requestRecord`), so no claim is written up front (one commit fewer) and a retry after
+     * a crash resumes the workflow. Default: the key is claimed before the handler and the answer stored after it.
+     */
+    idempotency?: 'recoverable';
+  }
 }
+
+const tooEarly = () => new AppError(409, 'idempotency_request_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly', { headers: { 'retry-after': '1' } });
 
 /**
  * `Idempotency-Key` on POST/PUT/PATCH/DELETE, stored in the database (idempotency_keys):
- *   same key + same body      → the stored response, replayed (header `Idempotent-Replayed: true`)
+ *   same key + same body        → the stored response, replayed (header `Idempotent-Replayed: true`)
  *   same key + other body/route → 422 idempotency_key_reused
- *   same key, first still running → 409 idempotency_request_in_progress
- * Keys are scoped to the principal (and tenant) that sent them and kept 24 h. 5xx responses are not
- * kept, so the client may retry them. Runs after authentication and validation (preHandler).
+ *   same key, first still running on a live node → 409 idempotency_request_in_progress (Retry-After: 1)
+ *   same key, first died (its node stopped beating, or its lock ran out) → taken over: the workflow resumes from
+ *   the recovery point the first attempt committed, so a retry never repeats what already happened.
+ * Keys are scoped to the principal (and tenant) that sent them and kept 24 h. 5xx responses are not kept, so the
+ * client may retry them. Runs after authentication and validation (preHandler).
  */
-export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock: Clock }): void {
-  const { db, clock } = deps;
+export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock: Clock; nodes: NodeRegistry }): void {
+  const { db, clock, nodes } = deps;
   app.decorateRequest('idempotencyClaim', null);
 
   app.addHook('preHandler', async (req, reply) => {
@@ -48,58 +68,51 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock:
     if (req.routeOptions.config.idempotent === false) return; // this route's answer holds a one-time secret: never stored
 
     const p = req.principal;
-    const claim: Claim = { tenantId: 'tenantId' in p ? p.tenantId : '', principal: principalKey(p, req.ip), key };
+    const ref: KeyRef = { tenantId: 'tenantId' in p ? p.tenantId : '', principal: principalKey(p, req.ip), key };
     const route = `${req.method} ${req.routeOptions.url ?? req.url}`;
     const bodyHash = sha256(`${req.url}\n${JSON.stringify(req.body ?? null)}`);
+    const lazy = req.routeOptions.config.idempotency === 'recoverable';
+    const claim: Claim = { ref, method: req.method, route, bodyHash, exists: false, recovery: null, completed: false };
     const now = clock.now();
 
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await db
-          .insertInto('idempotency_keys')
-          .values({
-            tenant_id: claim.tenantId,
-            principal: claim.principal,
-            key,
-            method: req.method,
-            route,
-            body_hash: bodyHash,
-            state: 'in_flight',
-            response_status: null,
-            response_headers: null,
-            response_body: null,
-            created_at: now.toISOString(),
-            expires_at: addSeconds(now, IDEMPOTENCY_TTL_SECONDS).toISOString(),
-          })
-          .execute();
+      if (!lazy) {
+        try {
+          await repo.insert(db, newRow(claim, now, nodes.id, 'in_flight'));
+          req.idempotencyClaim = { ...claim, exists: true };
+          return;
+        } catch (e) {
+          if (!isUniqueViolation(e)) throw e;
+        }
+      }
+      const row = await repo.find(db, ref);
+      if (!row) {
+        if (!lazy) continue; // deleted in between (a 5xx or expiry): try to claim again
         req.idempotencyClaim = claim;
         return;
-      } catch (e) {
-        if (!isUniqueViolation(e)) throw e;
       }
-      const row = await db
-        .selectFrom('idempotency_keys')
-        .selectAll()
-        .where('tenant_id', '=', claim.tenantId)
-        .where('principal', '=', claim.principal)
-        .where('key', '=', key)
-        .executeTakeFirst();
-      if (!row) continue; // deleted in between (a 5xx or expiry): try to claim again
       const nowIso = now.toISOString();
-      const abandoned = row.state === 'in_flight' && addSeconds(new Date(row.created_at), ABANDONED_AFTER_SECONDS).toISOString() <= nowIso;
-      if (row.expires_at <= nowIso || abandoned) {
-        await deleteClaim(db, claim, row.created_at);
+      if (row.expires_at <= nowIso) {
+        await repo.delete(db, ref, row.created_at);
         continue;
       }
       if (row.route !== route || row.body_hash !== bodyHash) {
         throw unprocessable('idempotency_key_reused', 'This Idempotency-Key was used with a different request; use a new key for a new request');
       }
-      if (row.state === 'in_flight') throw conflict('idempotency_request_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly');
-      const headers = JSON.parse(row.response_headers ?? '{}') as Record<string, string>;
-      reply.headers(headers).header('idempotent-replayed', 'true');
-      return reply.code(row.response_status ?? 200).send(row.response_body ?? '');
+      if (row.state === 'done') {
+        const headers = JSON.parse(row.response_headers ?? '{}') as Record<string, string>;
+        reply.headers(headers).header('idempotent-replayed', 'true');
+        return reply.code(row.response_status ?? 200).send(row.response_body ?? '');
+      }
+      const held = row.locked_by !== null && row.locked_until !== null && row.locked_until > nowIso && (await nodes.alive(row.locked_by));
+      if (held) throw tooEarly();
+      if (await repo.takeOver(db, ref, row.locked_by, nodes.id, addSeconds(now, LOCK_SECONDS).toISOString())) {
+        req.log.info({ idempotency_recovery: row.recovery_point, resource_id: row.resource_id, from_node: row.locked_by }, 'resuming a request whose first attempt did not finish');
+        req.idempotencyClaim = { ...claim, exists: true, recovery: row.recovery_point ? { point: row.recovery_point, resourceId: row.resource_id } : null };
+        return;
+      }
     }
-    throw new AppError(409, 'idempotency_request_in_progress', 'Could not claim the Idempotency-Key; retry shortly');
+    throw tooEarly();
   });
 
   app.addHook('onSend', async (req, reply, payload) => {
@@ -107,40 +120,105 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock:
     if (!claim) return payload;
     req.idempotencyClaim = null;
     if (reply.statusCode >= 500) {
-      await deleteClaim(db, claim);
+      if (claim.exists) await repo.release(db, claim.ref, nodes.id);
       return payload;
     }
+    if (claim.completed) return payload;
     const headers: Record<string, string> = {};
     for (const h of REPLAYED_HEADERS) {
       const v = reply.getHeader(h);
       if (v !== undefined) headers[h] = String(v);
     }
-    await db
-      .updateTable('idempotency_keys')
-      .set({ state: 'done', response_status: reply.statusCode, response_headers: JSON.stringify(headers), response_body: typeof payload === 'string' ? payload : payload == null ? '' : String(payload) })
-      .where('tenant_id', '=', claim.tenantId)
-      .where('principal', '=', claim.principal)
-      .where('key', '=', claim.key)
-      .execute();
+    const answer = { status: reply.statusCode, headers: JSON.stringify(headers), body: typeof payload === 'string' ? payload : payload == null ? '' : String(payload) };
+    if (claim.exists && (await repo.complete(db, claim.ref, nodes.id, answer))) return payload;
+    // A recoverable request that ended before its first checkpoint (a 4xx, or one whose checkpoint rolled back):
+    // record its answer, unless another request with the same key holds the row (then this one lost a race and
+    // its answer is not the key's).
+    try {
+      await repo.insert(db, { ...newRow(claim, clock.now(), null, 'done'), response_status: answer.status, response_headers: answer.headers, response_body: answer.body });
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+    }
     return payload;
   });
 
   // A request that died without a response (client gone, crash in a hook) must not pin its key.
   app.addHook('onResponse', async (req) => {
-    if (req.idempotencyClaim) await deleteClaim(db, req.idempotencyClaim);
+    const claim = req.idempotencyClaim;
+    if (claim?.exists) await repo.release(db, claim.ref, nodes.id);
+  });
+
+  function newRow(c: Claim, now: Date, node: string | null, state: 'in_flight' | 'done') {
+    return {
+      tenant_id: c.ref.tenantId,
+      principal: c.ref.principal,
+      key: c.ref.key,
+      method: c.method,
+      route: c.route,
+      body_hash: c.bodyHash,
+      state,
+      response_status: null,
+      response_headers: null,
+      response_body: null,
+      created_at: now.toISOString(),
+      expires_at: addSeconds(now, IDEMPOTENCY_TTL_SECONDS).toISOString(),
+      recovery_point: null,
+      resource_id: null,
+      locked_by: node,
+      locked_until: node ? addSeconds(now, LOCK_SECONDS).toISOString() : null,
+    };
+  }
+
+  /**
+   * The request's record for a workflow (or undefined without an Idempotency-Key): recovery points and the final
+   * answer are written in the workflow's own transactions. `answer` is how the route will reply to the result.
+   */
+  app.decorate('requestRecord', (req: FastifyRequest, reply: FastifyReply, answer: { status: number; headers?: (result: never) => Record<string, string> }): RequestRecord | undefined => {
+    const claim = req.idempotencyClaim;
+    if (!claim) return undefined;
+    return {
+      recovery: claim.recovery,
+      async checkpoint(trx: Executor, point: string, resourceId: string | null) {
+        if (claim.exists) {
+          if (!(await repo.checkpoint(trx, claim.ref, nodes.id, point, resourceId))) throw tooEarly(); // taken over meanwhile
+          return;
+        }
+        try {
+          await repo.insert(trx, { ...newRow(claim, clock.now(), nodes.id, 'in_flight'), recovery_point: point, resource_id: resourceId });
+        } catch (e) {
+          // The same request, sent twice at once: the other one got here first; this transaction rolls back.
+          if (isUniqueViolation(e)) throw tooEarly();
+          throw e;
+        }
+        claim.exists = true;
+      },
+      async complete(trx: Executor, result: unknown) {
+        reply.code(answer.status);
+        const body = String(reply.serialize(result));
+        const headers = JSON.stringify({ 'content-type': 'application/json; charset=utf-8', ...(answer.headers?.(result as never) ?? {}) });
+        if (claim.exists) {
+          if (!(await repo.complete(trx, claim.ref, nodes.id, { status: answer.status, headers, body }))) throw tooEarly();
+        } else {
+          try {
+            await repo.insert(trx, { ...newRow(claim, clock.now(), null, 'done'), response_status: answer.status, response_headers: headers, response_body: body });
+          } catch (e) {
+            if (isUniqueViolation(e)) throw tooEarly();
+            throw e;
+          }
+        }
+        claim.completed = true;
+      },
+    };
   });
 }
 
-async function deleteClaim(db: Db, c: Claim, createdAt?: string): Promise<void> {
-  let q = db.deleteFrom('idempotency_keys').where('tenant_id', '=', c.tenantId).where('principal', '=', c.principal).where('key', '=', c.key);
-  if (createdAt) q = q.where('created_at', '=', createdAt);
-  await q.execute();
+declare module 'fastify' {
+  interface FastifyInstance {
+    requestRecord(req: FastifyRequest, reply: FastifyReply, answer: { status: number; headers?: (result: never) => Record<string, string> }): RequestRecord | undefined;
+  }
 }
 
 /** Deletes expired keys; run periodically by the server. */
 export async function purgeExpiredIdempotencyKeys(db: Db, clock: Clock): Promise<number> {
-  const r = await db.deleteFrom('idempotency_keys').where('expires_at', '<=', clock.now().toISOString()).executeTakeFirst();
-  return Number(r.numDeletedRows);
+  return repo.purgeExpired(db, clock.now().toISOString());
 }
-
-

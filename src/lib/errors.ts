@@ -33,3 +33,18 @@ export const conflict = (code: string, detail: string) => new AppError(409, code
 export const unprocessable = (code: string, detail: string, errors?: FieldProblem[]) => new AppError(422, code, detail, errors ? { errors } : {});
 export const tooManyRequests = (code: string, detail: string, retryAfterSeconds: number) =>
   new AppError(429, code, detail, { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } });
+
+/** An amount that would leave the exact range of lib/money.ts (MAX_AMOUNT): refused, never rounded. */
+export const amountTooLarge = (errors: FieldProblem[]) => new AppError(422, 'amount_too_large', 'The amounts would exceed the largest amount Stockroom handles exactly', { errors });
+
+/**
+ * A payment provider that cannot be reached now (its circuit is open, it timed out, or it failed on its side).
+ * `uncertain`: the call may have reached the provider, so what it did must be settled later (reconciliation).
+ */
+export class ProviderUnavailable extends AppError {
+  readonly uncertain: boolean;
+  constructor(provider: string, detail: string, uncertain: boolean, retryAfterSeconds = 30) {
+    super(503, 'payment_provider_unavailable', `${provider}: ${detail}`, { headers: { 'retry-after': String(retryAfterSeconds) } });
+    this.uncertain = uncertain;
+  }
+}

@@ -28,6 +28,7 @@ export const ID_PREFIX = {
   fulfillment: 'ful',
   payment: 'pay',
   refund: 'rfd',
+  paymentAction: 'pact',
   job: 'job',
   webhookEndpoint: 'we',
   webhookDelivery: 'whd',

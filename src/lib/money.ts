@@ -18,14 +18,33 @@ export function divRound(numerator: number, denominator: number): number {
   return sign * (2 * r >= denominator ? q + 1 : q);
 }
 
+/**
+ * a × b / d rounded by the rule, exactly: the product of two amounts in range (10^12 × 10^4) can pass 2^53, where
+ * a double loses units, so a product that large is computed with BigInt. The result must be a safe integer.
+ */
+export function mulDivRound(a: number, b: number, d: number): number {
+  if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || !Number.isSafeInteger(d) || d <= 0) throw new RangeError('mulDivRound needs safe integers and a positive denominator');
+  const p = a * b;
+  if (Number.isSafeInteger(p)) return divRound(p, d);
+  const n = BigInt(a) * BigInt(b);
+  const neg = n < 0n;
+  const abs = neg ? -n : n;
+  const bd = BigInt(d);
+  let q = abs / bd;
+  if (2n * (abs % bd) >= bd) q += 1n;
+  const out = Number(neg ? -q : q);
+  if (!Number.isSafeInteger(out)) throw new RangeError('mulDivRound result out of the safe integer range');
+  return out;
+}
+
 /** amount × bp / 10 000, rounded by the rule. */
 export function percentOf(amount: number, bp: number): number {
-  return divRound(amount * bp, 10_000);
+  return mulDivRound(amount, bp, 10_000);
 }
 
 /** The tax contained in a gross (tax-inclusive) amount at a rate: gross − round(gross × 10 000 / (10 000 + bp)). */
 export function taxIncluded(gross: number, bp: number): number {
-  return gross - divRound(gross * 10_000, 10_000 + bp);
+  return gross - mulDivRound(gross, 10_000, 10_000 + bp);
 }
 
 /** The tax added on top of a net amount. */
@@ -36,14 +55,17 @@ export function taxAdded(net: number, bp: number): number {
 /**
  * Splits `total` over `weights` in proportion, in whole units, so the parts add up exactly to `total`
  * (largest remainder; ties go to the earlier line). Used to spread an order discount over its lines.
+ * Integer arithmetic throughout (BigInt), so large amounts split exactly.
  */
 export function allocate(total: number, weights: readonly number[]): number[] {
   const sum = weights.reduce((a, b) => a + b, 0);
   if (sum <= 0 || total === 0) return weights.map(() => 0);
-  const raw = weights.map((w) => (total * w) / sum);
-  const parts = raw.map((x) => Math.floor(x));
+  const bt = BigInt(total);
+  const bs = BigInt(sum);
+  const raw = weights.map((w) => ({ q: (bt * BigInt(w)) / bs, r: (bt * BigInt(w)) % bs }));
+  const parts = raw.map((x) => Number(x.q));
   let left = total - parts.reduce((a, b) => a + b, 0);
-  const order = raw.map((x, i) => ({ i, frac: x - Math.floor(x) })).sort((a, b) => b.frac - a.frac || a.i - b.i);
+  const order = raw.map((x, i) => ({ i, r: x.r })).sort((a, b) => (a.r === b.r ? a.i - b.i : a.r > b.r ? -1 : 1));
   for (const { i } of order) {
     if (left <= 0) break;
     parts[i] = (parts[i] as number) + 1;
@@ -69,5 +91,14 @@ export function formatMoney(amount: number, currency: string): string {
   return `${sign}${major}${e ? `.${String(minor).padStart(e, '0')}` : ''} ${currency}`;
 }
 
-/** The largest amount we accept anywhere: 10^12 minor units, far above any order, far below 2^53. */
+/**
+ * The largest amount anywhere: a price, a line, an order total, a refund — 10^12 minor units (ten billion of a
+ * two-decimal currency), far above any real order and far enough below 2^53 that sums of a hundred lines stay
+ * exact. An input whose computed amounts would pass it is refused with 422 `amount_too_large`.
+ */
 export const MAX_AMOUNT = 1_000_000_000_000;
+
+/** True when an amount is a whole number of minor units within ±MAX_AMOUNT. */
+export function inRange(amount: number): boolean {
+  return Number.isSafeInteger(amount) && Math.abs(amount) <= MAX_AMOUNT;
+}

@@ -6,7 +6,7 @@ import type { Clock } from '../lib/clock.ts';
 import { emitEvent } from '../modules/events/events.ts';
 import { findOrderRow, recordEvent } from '../modules/orders/orders.service.ts';
 import { paymentsRepository } from '../modules/payments/payments.repository.ts';
-import { markCaptured, markFailed, toPayment, type ProviderRegistry } from '../modules/payments/payments.service.ts';
+import { markCaptured, markFailed, toPayment } from '../modules/payments/payments.service.ts';
 import { markOrderPaid, recordProviderRefund } from './order-actions.ts';
 
 export type WebhookOutcome = 'applied' | 'duplicate' | 'ignored';
@@ -15,7 +15,7 @@ export type WebhookOutcome = 'applied' | 'duplicate' | 'ignored';
  * Applies a verified Stripe event once: the event id is recorded in the same transaction as its effect, so a
  * replayed (or concurrently redelivered) event changes nothing.
  */
-export async function applyStripeEvent(db: Db, clock: Clock, providers: ProviderRegistry, log: FastifyBaseLogger, event: Stripe.Event): Promise<WebhookOutcome> {
+export async function applyStripeEvent(db: Db, clock: Clock, log: FastifyBaseLogger, event: Stripe.Event): Promise<WebhookOutcome> {
   const obj = event.data.object as { id?: string; metadata?: Record<string, string>; payment_intent?: string | { id: string } | null };
   const meta = obj.metadata ?? {};
   const tenantId = meta.tenant_id;
@@ -53,7 +53,7 @@ export async function applyStripeEvent(db: Db, clock: Clock, providers: Provider
         const charge = event.data.object as Stripe.Charge;
         // Refunds we made ourselves are already counted; apply only what Stripe refunded beyond that.
         const beyond = charge.amount_refunded - payment.amount_refunded;
-        if (beyond > 0) await recordProviderRefund(ctx, providers, order.id, beyond, `${charge.id}:${charge.amount_refunded}`);
+        if (beyond > 0) await recordProviderRefund(ctx, order.id, beyond, `${charge.id}:${charge.amount_refunded}`);
         return 'applied';
       }
       default:

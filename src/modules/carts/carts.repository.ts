@@ -47,4 +47,9 @@ export const cartsRepository = {
     const r = await db.updateTable('carts').set({ status: 'ordered', updated_at: at }).where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'open').executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   },
+  /** An ordered cart opens again (its checkout's payment failed). */
+  async reopen(db: Executor, tenantId: string, id: string, at: string): Promise<boolean> {
+    const r = await db.updateTable('carts').set((eb) => ({ status: 'open', updated_at: at, version: eb('version', '+', 1) })).where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'ordered').executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  },
 };

@@ -248,3 +248,8 @@ export async function cartForCheckout(ctx: Ctx, cartId: string) {
 export async function markCartOrdered(ctx: Ctx, cartId: string): Promise<void> {
   if (!(await repo.markOrdered(ctx.db, ctx.tenantId, cartId, ctx.clock.now().toISOString()))) throw conflict('cart_not_open', 'This cart has already been ordered');
 }
+
+/** Opens an ordered cart again: its checkout did not go through, so the shopper can pay another way. */
+export async function reopenCart(ctx: Ctx, cartId: string): Promise<void> {
+  await repo.reopen(ctx.db, ctx.tenantId, cartId, ctx.clock.now().toISOString());
+}

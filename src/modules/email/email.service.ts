@@ -1,3 +1,4 @@
+import { assertOutsideTransaction } from '../../lib/outside.ts';
 import type { Executor } from '../../context.ts';
 import type { Db } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/database.ts';
@@ -12,6 +13,7 @@ import type { Rendered } from './templates.ts';
  * to SMTP and recording it, the retry sends it again: at-least-once, the best SMTP allows.
  */
 export async function sendOnce(db: Db, clock: Clock, mailer: Mailer, e: { tenantId: string; key: string; template: string; to: string; fromName: string; rendered: Rendered }): Promise<'sent' | 'already_sent'> {
+  assertOutsideTransaction(db, 'SMTP');
   const now = clock.now().toISOString();
   try {
     await db.insertInto('emails').values({ tenant_id: e.tenantId, id: newId('email'), key: e.key, template: e.template, to: e.to, subject: e.rendered.subject, status: 'sending', message_id: null, created_at: now, sent_at: null }).execute();

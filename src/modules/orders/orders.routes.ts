@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { RequestRecord } from '../../context.ts';
 import Type from 'typebox';
 import type { Deps } from '../../app.ts';
 import { access } from '../../http/access.ts';
@@ -8,7 +10,7 @@ import { checkout } from '../../workflows/checkout.ts';
 import { cancelOrder, captureOrder, refundOrder } from '../../workflows/order-actions.ts';
 import { MAX_AMOUNT } from '../../lib/money.ts';
 import { AddressSchema, LineInput } from '../pricing/pricing.schemas.ts';
-import { complete, fulfil, getOrder, listOrders, orderEvents } from './orders.service.ts';
+import { complete, fulfil, getOrder, listOrders, orderEvents, type Order } from './orders.service.ts';
 import { ORDER_STATUSES } from './state.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
@@ -69,7 +71,7 @@ export const OrderSchema = Type.Object(
     shipping_address: Type.Union([AddressSchema, Type.Null()]),
     billing_address: Type.Union([AddressSchema, Type.Null()]),
     payments: Type.Array(PaymentSchema),
-    refunds: Type.Array(Type.Object({ id: Type.String(), payment_id: Type.String(), amount: Type.Integer(), reason: Type.String(), created_at: Timestamp })),
+    refunds: Type.Array(Type.Object({ id: Type.String(), payment_id: Type.String(), amount: Type.Integer(), reason: Type.String(), status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')], { description: 'pending until the provider answered; a failed refund gave its amount back' }), created_at: Timestamp })),
     fulfillments: Type.Array(Type.Object({ id: Type.String(), carrier: Type.String(), tracking_number: Type.String(), lines: Type.Array(Type.Object({ line_id: Type.String(), quantity: Type.Integer() })), created_at: Timestamp })),
     version: Type.Integer(),
     created_at: Timestamp,
@@ -104,23 +106,25 @@ const LineQty = Type.Array(Type.Object({ line_id: Id, quantity: Type.Integer({ m
 export const ordersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   const tags = ['orders'];
   const write = access.staff('orders:write');
-  const providers = deps.payments;
+  const gateway = deps.payments;
 
   app.post(
     '/api/orders',
     {
-      config: { access: { shopper: true, staff: 'orders:write' } },
+      config: { access: { shopper: true, staff: 'orders:write' }, idempotency: 'recoverable' },
       schema: {
         tags,
         summary: 'Checkout: turn a cart (or, for staff and secret keys, lines) into an order, take stock and start the payment — all or nothing',
-        description: 'Send an Idempotency-Key: a retried request returns the same order instead of a second one.',
+        description:
+          'Send an Idempotency-Key: a retried request returns the same order instead of a second one — also after a crash, when the retry resumes where the first attempt got to. The payment provider is called outside any database transaction; a provider that cannot be reached answers 503 payment_provider_unavailable with Retry-After, and nothing is ordered.',
         operationId: 'createOrder',
         body: CheckoutBody,
-        response: { 201: OrderSchema, 402: problemResponse('Payment declined'), 502: problemResponse('The payment provider failed; nothing was ordered') },
+        response: { 201: OrderSchema, 402: problemResponse('Payment declined'), 502: problemResponse('The payment provider refused the request; nothing was ordered'), 503: problemResponse('The payment provider cannot be reached now (circuit open or timed out); nothing was ordered, retry after Retry-After') },
       },
     },
     async (req, reply) => {
-      const order = await checkout(deps.ctx(req), { providers, probe: deps.checkoutProbe }, req.body);
+      const record = app.requestRecord(req, reply, { status: 201, headers: (o: Order) => ({ location: `/api/orders/${o.id}` }) });
+      const order = await checkout(deps.ctx(req), { gateway, probe: deps.checkoutProbe }, req.body, record);
       return reply.code(201).header('location', `/api/orders/${order.id}`).send(order);
     },
   );
@@ -150,37 +154,49 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     async (req) => ({ data: await orderEvents(deps.ctx(req), req.params.id) }),
   );
 
-  const action = (path: string, operationId: string, summary: string, body: ReturnType<typeof Body> | null, run: (ctxReq: Parameters<Deps['tx']>[0], id: string, body: never) => Promise<void>) =>
+  type Run = (req: FastifyRequest, record: RequestRecord | undefined, id: string, body: never) => Promise<Order>;
+  const money = { 409: problemResponse('Another payment action on this order is still running (order_action_in_progress), or the order cannot do this'), 502: problemResponse('The payment provider refused'), 503: problemResponse('The payment provider cannot be reached now; the action is settled later, retry after Retry-After') };
+  const action = (path: string, operationId: string, summary: string, body: ReturnType<typeof Body> | null, run: Run, moves: boolean) =>
     app.post(
       `/api/orders/:id/${path}`,
-      { config: { access: write }, schema: { tags, summary, operationId, params: IdParams, ...(body ? { body } : {}), response: { 200: OrderSchema } } },
-      async (req) => {
-        await run(req, req.params.id, req.body as never);
-        return getOrder(deps.ctx(req), req.params.id);
+      {
+        config: { access: write, ...(moves ? { idempotency: 'recoverable' as const } : {}) },
+        schema: { tags, summary, operationId, params: IdParams, ...(body ? { body } : {}), response: { 200: OrderSchema, ...(moves ? money : {}) } },
       },
+      async (req, reply) => run(req, moves ? app.requestRecord(req, reply, { status: 200 }) : undefined, req.params.id, req.body as never),
     );
-
-  action('capture', 'captureOrder', 'Take the payment of a pending order (mark a manual payment received)', null, (req, id) => deps.tx(req, (ctx) => captureOrder(ctx, providers, id)));
+  // Actions that move money run in phases (workflows/order-actions.ts): never inside one transaction.
+  action('capture', 'captureOrder', 'Take the payment of a pending order (mark a manual payment received)', null, (req, record, id) => captureOrder(deps.ctx(req), gateway, id, record), true);
   action(
     'cancel',
     'cancelOrder',
     'Cancel an unshipped order: void or refund its payment and put the stock back',
     Body({ restock: Type.Optional(Type.Boolean({ default: true })), reason: Type.Optional(Type.String({ maxLength: 500 })) }, 'CancelRequest'),
-    (req, id, body: { restock?: boolean; reason?: string }) => deps.tx(req, (ctx) => cancelOrder(ctx, providers, id, body)),
+    (req, record, id, body: { restock?: boolean; reason?: string }) => cancelOrder(deps.ctx(req), gateway, id, body, record),
+    true,
   );
   action(
     'fulfillments',
     'fulfilOrder',
     'Ship lines with a carrier and tracking number (all remaining lines when none are given)',
     Body({ carrier: Type.String({ minLength: 1, maxLength: 100 }), tracking_number: Type.String({ minLength: 1, maxLength: 100 }), lines: Type.Optional(LineQty) }, 'FulfillmentRequest'),
-    (req, id, body: { carrier: string; tracking_number: string; lines?: { line_id: string; quantity: number }[] }) => deps.tx(req, (ctx) => fulfil(ctx, id, body)),
+    (req, _record, id, body: { carrier: string; tracking_number: string; lines?: { line_id: string; quantity: number }[] }) =>
+      deps.tx(req, async (ctx) => {
+        await fulfil(ctx, id, body);
+        return getOrder(ctx, id);
+      }),
+    false,
   );
-  action('complete', 'completeOrder', 'Close a fulfilled order', null, (req, id) => deps.tx(req, (ctx) => complete(ctx, id)));
+  action('complete', 'completeOrder', 'Close a fulfilled order', null, (req, _record, id) => deps.tx(req, async (ctx) => {
+    await complete(ctx, id);
+    return getOrder(ctx, id);
+  }), false);
   action(
     'refunds',
     'refundOrder',
     'Refund an amount or returned lines (never more than was paid), optionally restocking them',
     Body({ amount: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_AMOUNT })), lines: Type.Optional(LineQty), restock: Type.Optional(Type.Boolean()), reason: Type.Optional(Type.String({ maxLength: 500 })) }, 'RefundRequest'),
-    (req, id, body: { amount?: number; lines?: { line_id: string; quantity: number }[]; restock?: boolean; reason?: string }) => deps.tx(req, (ctx) => refundOrder(ctx, providers, id, body)),
+    (req, record, id, body: { amount?: number; lines?: { line_id: string; quantity: number }[]; restock?: boolean; reason?: string }) => refundOrder(deps.ctx(req), gateway, id, body, record),
+    true,
   );
 };

@@ -185,7 +185,7 @@ const EVENT_OF: Partial<Record<OrderStatus, EventType>> = {
  * The one way an order changes status: checks the transition table, writes with a guard on the status and
  * version it read, records the order event and the outbox event — all on the caller's transaction.
  */
-export async function transition(ctx: Ctx, order: OrdersTable, to: OrderStatus, patch: Partial<OrdersTable> = {}, data: Record<string, unknown> = {}): Promise<OrdersTable> {
+export async function transition(ctx: Ctx, order: OrdersTable, to: OrderStatus, patch: Partial<OrdersTable> = {}, data: Record<string, unknown> = {}, opts: { emit?: boolean } = {}): Promise<OrdersTable> {
   assertTransition(order.status, to);
   const now = ctx.clock.now().toISOString();
   const next = { ...patch, status: to, updated_at: now };
@@ -195,7 +195,7 @@ export async function transition(ctx: Ctx, order: OrdersTable, to: OrderStatus, 
   await recordEvent(ctx, order.id, `status.${to}`, data, order.status, to);
   const type = EVENT_OF[to];
   const updated = { ...order, ...next, version: order.version + 1 };
-  if (type) await emitEvent(ctx.db, ctx.tenantId, type, order.id, { order_id: order.id, number: order.number, status: to, total: Number(updated.total), amount_paid: Number(updated.amount_paid), amount_refunded: Number(updated.amount_refunded), currency: order.currency, ...data }, now);
+  if (type && opts.emit !== false) await emitEvent(ctx.db, ctx.tenantId, type, order.id, { order_id: order.id, number: order.number, status: to, total: Number(updated.total), amount_paid: Number(updated.amount_paid), amount_refunded: Number(updated.amount_refunded), currency: order.currency, ...data }, now);
   return updated;
 }
 
@@ -237,10 +237,17 @@ export async function nextOrderNumber(ctx: Ctx): Promise<number> {
   return repo.nextNumber(ctx.db, ctx.tenantId);
 }
 
+/**
+ * Writes the order and its lines. `order.created` (confirmation email, webhooks) is emitted separately, by
+ * `emitOrderCreated`, once the order is placed — checkout does that only after the payment provider accepted it.
+ */
 export async function insertOrder(ctx: Ctx, order: OrdersTable, lines: OrderLinesTable[]): Promise<void> {
   await repo.insert(ctx.db, order, lines);
   await recordEvent(ctx, order.id, 'created', { number: order.number, total: order.total }, null, order.status);
-  await emitEvent(ctx.db, ctx.tenantId, 'order.created', order.id, { order_id: order.id, number: order.number, status: order.status, total: order.total, currency: order.currency, customer_id: order.customer_id, email: order.email }, order.created_at);
+}
+
+export async function emitOrderCreated(ctx: Ctx, order: OrdersTable): Promise<void> {
+  await emitEvent(ctx.db, ctx.tenantId, 'order.created', order.id, { order_id: order.id, number: order.number, status: order.status, total: Number(order.total), currency: order.currency, customer_id: order.customer_id, email: order.email }, ctx.clock.now().toISOString());
 }
 
 export async function orderLines(ctx: Ctx, orderId: string): Promise<OrderLine[]> {

@@ -37,7 +37,7 @@ export const paymentsRoutes: FastifyPluginAsync<{ deps: Deps; stripe: Stripe | n
       } catch {
         throw new AppError(400, 'invalid_signature', 'The Stripe signature does not match this body');
       }
-      const outcome = await applyStripeEvent(deps.db, deps.clock, deps.payments, req.log, event);
+      const outcome = await applyStripeEvent(deps.db, deps.clock, req.log, event);
       req.log.info({ stripe_event: event.id, type: event.type, outcome }, 'stripe webhook');
       return { received: true, outcome };
     },

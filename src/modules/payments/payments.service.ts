@@ -1,8 +1,10 @@
-import type { Ctx } from '../../context.ts';
-import type { PaymentsTable } from '../../db/schema.ts';
+import type { Ctx, Executor } from '../../context.ts';
+import { isUniqueViolation } from '../../db/database.ts';
+import type { PaymentActionKind, PaymentActionsTable, PaymentsTable, RefundStatus } from '../../db/schema.ts';
+import { addSeconds } from '../../lib/clock.ts';
 import { AppError, conflict, unprocessable } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import type { PaymentProvider } from './providers.ts';
+import type { AuthorizeResult, PaymentProvider } from './providers.ts';
 import { paymentsRepository as repo } from './payments.repository.ts';
 
 export interface Payment {
@@ -27,6 +29,8 @@ export interface Refund {
   payment_id: string;
   amount: number;
   reason: string;
+  /** `pending` until the provider has answered; `failed` refunds gave their amount back. */
+  status: RefundStatus;
   created_at: string;
 }
 
@@ -56,81 +60,62 @@ export function providerOf(registry: ProviderRegistry, name: string): PaymentPro
   return p;
 }
 
-/** Starts the payment of an order through its provider and records it. A decline throws (402). */
-export async function createPayment(
-  ctx: Ctx,
-  provider: PaymentProvider,
-  order: { id: string; total: number; currency: string },
-  cardNumber: string | undefined,
-): Promise<Payment> {
-  const now = ctx.clock.now().toISOString();
-  const id = newId('payment');
-  const r = await provider.authorize({ paymentId: id, tenantId: ctx.tenantId, orderId: order.id, amount: order.total, currency: order.currency, cardNumber });
-  const row: PaymentsTable = {
-    tenant_id: ctx.tenantId,
-    id,
-    order_id: order.id,
-    provider: provider.name,
-    status: r.status,
-    amount: order.total,
-    amount_captured: r.status === 'captured' ? order.total : 0,
-    amount_refunded: 0,
-    currency: order.currency,
-    provider_ref: r.providerRef,
-    client_secret: r.clientSecret,
-    failure_reason: null,
-    created_at: now,
-    updated_at: now,
-  };
-  await repo.insert(ctx.db, row);
-  return toPayment(row, r.nextAction);
-}
-
 export async function paymentsOf(ctx: Pick<Ctx, 'db' | 'tenantId'>, orderIds: readonly string[]): Promise<Payment[]> {
   return (await repo.ofOrders(ctx.db, ctx.tenantId, orderIds)).map((p) => toPayment(p));
 }
 
 export async function refundsOf(ctx: Pick<Ctx, 'db' | 'tenantId'>, orderId: string): Promise<Refund[]> {
-  return (await repo.refundsOf(ctx.db, ctx.tenantId, orderId)).map((r) => ({ id: r.id, payment_id: r.payment_id, amount: Number(r.amount), reason: r.reason, created_at: r.created_at }));
+  return (await repo.refundsOf(ctx.db, ctx.tenantId, orderId)).map((r) => ({ id: r.id, payment_id: r.payment_id, amount: Number(r.amount), reason: r.reason, status: r.status, created_at: r.created_at }));
 }
 
-/** Captures an open payment. Returns the captured amount. */
-export async function capturePayment(ctx: Ctx, registry: ProviderRegistry, payment: Payment): Promise<number> {
-  if (payment.status === 'captured') return 0;
-  if (!['pending', 'requires_action', 'authorized'].includes(payment.status)) throw conflict('payment_not_capturable', `A ${payment.status} payment cannot be captured`);
-  const amount = await providerOf(registry, payment.provider).capture({ providerRef: payment.provider_ref, amount: payment.amount, status: payment.status });
-  if (!(await repo.update(ctx.db, ctx.tenantId, payment.id, payment.status, { status: 'captured', amount_captured: amount, updated_at: ctx.clock.now().toISOString() }))) {
-    throw conflict('payment_changed', 'The payment changed at the same time');
-  }
-  return amount;
+// --- phase 1: intents, written in the business transaction before any provider call -----------------
+
+/** A payment about to be authorised: `pending`, no provider reference yet (checkout's first transaction). */
+export async function insertPendingPayment(ctx: Ctx, provider: PaymentsTable['provider'], order: { id: string; total: number; currency: string }): Promise<Payment> {
+  const now = ctx.clock.now().toISOString();
+  const row: PaymentsTable = {
+    tenant_id: ctx.tenantId,
+    id: newId('payment'),
+    order_id: order.id,
+    provider,
+    status: 'pending',
+    amount: order.total,
+    amount_captured: 0,
+    amount_refunded: 0,
+    currency: order.currency,
+    provider_ref: null,
+    client_secret: null,
+    failure_reason: null,
+    created_at: now,
+    updated_at: now,
+  };
+  await repo.insert(ctx.db, row);
+  return toPayment(row);
 }
 
-/** Marks a payment captured because the provider said so (webhook). False if it already was. */
-export async function markCaptured(ctx: Ctx, payment: Payment, amount: number): Promise<boolean> {
-  if (payment.status === 'captured') return false;
-  return repo.update(ctx.db, ctx.tenantId, payment.id, payment.status, { status: 'captured', amount_captured: Math.min(amount, payment.amount), updated_at: ctx.clock.now().toISOString() });
+export async function findPayment(ctx: Pick<Ctx, 'db' | 'tenantId'>, id: string): Promise<Payment | null> {
+  const row = await repo.find(ctx.db, ctx.tenantId, id);
+  return row ? toPayment(row) : null;
 }
 
-export async function markFailed(ctx: Ctx, payment: Payment, reason: string): Promise<boolean> {
-  if (payment.status === 'captured' || payment.status === 'failed' || payment.status === 'cancelled') return false;
-  return repo.update(ctx.db, ctx.tenantId, payment.id, payment.status, { status: 'failed', failure_reason: reason, updated_at: ctx.clock.now().toISOString() });
-}
-
-export async function cancelPayment(ctx: Ctx, registry: ProviderRegistry, payment: Payment): Promise<void> {
-  if (!['pending', 'requires_action', 'authorized'].includes(payment.status)) return;
-  await providerOf(registry, payment.provider).cancel({ providerRef: payment.provider_ref });
-  await repo.update(ctx.db, ctx.tenantId, payment.id, payment.status, { status: 'cancelled', updated_at: ctx.clock.now().toISOString() });
+export interface RefundPart {
+  payment_id: string;
+  refund_id: string;
+  amount: number;
+  provider: PaymentsTable['provider'];
+  provider_ref: string | null;
 }
 
 /**
- * Refunds `amount` across the order's captured payments. Never more than was captured and not yet refunded:
- * each payment row is changed with a condition (and a CHECK constraint backs it).
+ * Reserves `amount` across the order's captured payments as `pending` refunds: each payment's refunded amount
+ * grows with a condition (and a CHECK constraint backs it), so two refunds can never take more than was
+ * captured, even before the provider has answered. The provider is called after the commit.
  */
-export async function refundPayments(ctx: Ctx, registry: ProviderRegistry, payments: Payment[], amount: number, reason: string, providerRef?: string): Promise<Refund[]> {
+export async function reserveRefunds(ctx: Ctx, payments: Payment[], amount: number, reason: string): Promise<RefundPart[]> {
   const refundable = payments.filter((p) => p.amount_captured > p.amount_refunded);
   const available = refundable.reduce((a, p) => a + p.amount_captured - p.amount_refunded, 0);
   if (amount > available) throw unprocessable('refund_exceeds_payment', `At most ${available} can be refunded`, [{ pointer: '/body/amount', detail: `at most ${available}` }]);
-  const out: Refund[] = [];
+  const parts: RefundPart[] = [];
   let left = amount;
   for (const p of refundable) {
     if (left === 0) break;
@@ -138,10 +123,170 @@ export async function refundPayments(ctx: Ctx, registry: ProviderRegistry, payme
     const now = ctx.clock.now().toISOString();
     const id = newId('refund');
     if (!(await repo.addRefunded(ctx.db, ctx.tenantId, p.id, part, now))) throw new AppError(409, 'refund_exceeds_payment', 'The payment was refunded at the same time');
-    const ref = providerRef ?? (await providerOf(registry, p.provider).refund({ providerRef: p.provider_ref, amount: part, refundId: id })).providerRef;
-    await repo.insertRefund(ctx.db, { tenant_id: ctx.tenantId, id, order_id: p.order_id, payment_id: p.id, amount: part, reason, provider_ref: ref, created_at: now });
-    out.push({ id, payment_id: p.id, amount: part, reason, created_at: now });
+    await repo.insertRefund(ctx.db, { tenant_id: ctx.tenantId, id, order_id: p.order_id, payment_id: p.id, amount: part, reason, provider_ref: null, status: 'pending', created_at: now });
+    parts.push({ payment_id: p.id, refund_id: id, amount: part, provider: p.provider, provider_ref: p.provider_ref });
     left -= part;
   }
-  return out;
+  return parts;
+}
+
+// --- phase 3: outcomes, written in a second transaction after the provider answered ---------------
+
+/** Records what the provider said of an authorisation. */
+export async function applyAuthorization(ctx: Ctx, payment: Payment, r: AuthorizeResult): Promise<void> {
+  const ok = await repo.update(ctx.db, ctx.tenantId, payment.id, payment.status, {
+    status: r.status,
+    amount_captured: r.status === 'captured' ? payment.amount : payment.amount_captured,
+    provider_ref: r.providerRef,
+    client_secret: r.clientSecret,
+    updated_at: ctx.clock.now().toISOString(),
+  });
+  if (!ok) throw conflict('payment_changed', 'The payment changed at the same time');
+}
+
+/** Marks a payment captured after the provider took the money (staff capture). */
+export async function applyCapture(ctx: Ctx, payment: Payment, amount: number): Promise<boolean> {
+  if (payment.status === 'captured') return false;
+  return repo.update(ctx.db, ctx.tenantId, payment.id, payment.status, { status: 'captured', amount_captured: Math.min(amount, payment.amount), updated_at: ctx.clock.now().toISOString() });
+}
+
+/** Marks a payment captured because the provider said so (webhook). False if it already was. */
+export async function markCaptured(ctx: Ctx, payment: Payment, amount: number): Promise<boolean> {
+  return applyCapture(ctx, payment, amount);
+}
+
+export async function markFailed(ctx: Ctx, payment: Payment, reason: string): Promise<boolean> {
+  if (payment.status === 'captured' || payment.status === 'failed' || payment.status === 'cancelled') return false;
+  return repo.update(ctx.db, ctx.tenantId, payment.id, payment.status, { status: 'failed', failure_reason: reason, updated_at: ctx.clock.now().toISOString() });
+}
+
+/** An uncaptured payment was voided at the provider. */
+export async function markCancelled(ctx: Ctx, payment: Payment): Promise<boolean> {
+  if (!isOpen(payment)) return false;
+  return repo.update(ctx.db, ctx.tenantId, payment.id, payment.status, { status: 'cancelled', updated_at: ctx.clock.now().toISOString() });
+}
+
+/** An open payment: money may still move (authorised, awaiting the shopper or an offline transfer). */
+export const isOpen = (p: Pick<Payment, 'status'>) => p.status === 'pending' || p.status === 'requires_action' || p.status === 'authorized';
+
+/** The provider made the refund. */
+export async function settleRefund(ctx: Ctx, part: RefundPart, providerRef: string | null): Promise<void> {
+  await repo.updateRefund(ctx.db, ctx.tenantId, part.refund_id, { status: 'succeeded', provider_ref: providerRef });
+}
+
+/** The provider refused the refund: the reserved amount is given back to the payment. */
+export async function failRefund(ctx: Ctx, part: RefundPart): Promise<void> {
+  if (await repo.updateRefund(ctx.db, ctx.tenantId, part.refund_id, { status: 'failed' })) {
+    await repo.subtractRefunded(ctx.db, ctx.tenantId, part.payment_id, part.amount, ctx.clock.now().toISOString());
+  }
+}
+
+/** A refund the provider made on its own (dashboard, dispute): recorded at once, never sent back to it. */
+export async function recordProviderRefund(ctx: Ctx, payments: Payment[], amount: number, reason: string, providerRef: string): Promise<void> {
+  const parts = await reserveRefunds(ctx, payments, amount, reason);
+  for (const [i, part] of parts.entries()) await settleRefund(ctx, part, i === 0 ? providerRef : `${providerRef}:${i}`);
+}
+
+// --- payment actions ---------------------------------------------------------------------------------
+
+export interface ActionError {
+  status: number;
+  code: string;
+  detail: string;
+}
+
+export interface PaymentAction<I = Record<string, unknown>> {
+  id: string;
+  tenant_id: string;
+  order_id: string;
+  kind: PaymentActionKind;
+  status: PaymentActionsTable['status'];
+  input: I;
+  result: Record<string, unknown> | null;
+  error: ActionError | null;
+  attempts: number;
+  next_attempt_at: string;
+}
+
+export const toAction = <I>(r: PaymentActionsTable): PaymentAction<I> => ({
+  id: r.id,
+  tenant_id: r.tenant_id,
+  order_id: r.order_id,
+  kind: r.kind,
+  status: r.status,
+  input: JSON.parse(r.input) as I,
+  result: r.result === null ? null : (JSON.parse(r.result) as Record<string, unknown>),
+  error: r.error === null ? null : (JSON.parse(r.error) as ActionError),
+  attempts: r.attempts,
+  next_attempt_at: r.next_attempt_at,
+});
+
+/**
+ * How long a request may work on its action before the reconciliation job takes it over: well past the
+ * provider timeout, so a live request is never overtaken.
+ */
+export const ACTION_LEASE_SECONDS = 120;
+
+/**
+ * Records the intent of a provider call in the caller's transaction. At most one action per order is pending
+ * (a unique index): a second one is refused with 409 `order_action_in_progress`.
+ */
+export async function createAction<I extends object>(ctx: Ctx, orderId: string, kind: PaymentActionKind, input: I, opts: { dueNow?: boolean } = {}): Promise<PaymentAction<I>> {
+  const now = ctx.clock.now();
+  const row: PaymentActionsTable = {
+    tenant_id: ctx.tenantId,
+    id: newId('paymentAction'),
+    order_id: orderId,
+    kind,
+    status: 'pending',
+    input: JSON.stringify(input),
+    result: null,
+    error: null,
+    attempts: 0,
+    next_attempt_at: (opts.dueNow ? now : addSeconds(now, ACTION_LEASE_SECONDS)).toISOString(),
+    created_at: now.toISOString(),
+    updated_at: now.toISOString(),
+  };
+  try {
+    await repo.insertAction(ctx.db, row);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw conflict('order_action_in_progress', 'Another payment action on this order is still running; retry shortly');
+    throw e;
+  }
+  return toAction<I>(row);
+}
+
+export async function findAction<I>(ctx: Pick<Ctx, 'db' | 'tenantId'>, id: string): Promise<PaymentAction<I> | null> {
+  const r = await repo.findAction(ctx.db, ctx.tenantId, id);
+  return r ? toAction<I>(r) : null;
+}
+
+export async function pendingActionOf(ctx: Pick<Ctx, 'db' | 'tenantId'>, orderId: string): Promise<PaymentAction | null> {
+  const r = await repo.pendingActionOf(ctx.db, ctx.tenantId, orderId);
+  return r ? toAction(r) : null;
+}
+
+export async function latestActionOf<I>(ctx: Pick<Ctx, 'db' | 'tenantId'>, orderId: string, kind: PaymentActionKind): Promise<PaymentAction<I> | null> {
+  const r = await repo.latestActionOf(ctx.db, ctx.tenantId, orderId, kind);
+  return r ? toAction<I>(r) : null;
+}
+
+/** Settles an action once: false when a retry or the reconciliation job settled it first (then do nothing). */
+export async function finishAction(ctx: Ctx, action: Pick<PaymentAction, 'id'>, outcome: { ok: true; result: Record<string, unknown> } | { ok: false; error: ActionError }): Promise<boolean> {
+  return repo.finishAction(ctx.db, ctx.tenantId, action.id, {
+    status: outcome.ok ? 'succeeded' : 'failed',
+    result: outcome.ok ? JSON.stringify(outcome.result) : null,
+    error: outcome.ok ? null : JSON.stringify(outcome.error),
+    updated_at: ctx.clock.now().toISOString(),
+  });
+}
+
+/** Pending actions due for the reconciliation job, across shops. */
+export async function dueActions(db: Executor, now: string, limit = 100): Promise<PaymentAction[]> {
+  return (await repo.dueActions(db, now, limit)).map((r) => toAction(r));
+}
+
+/** Takes a due action for one attempt (moves its lease on); false if another node took it first. */
+export async function leaseAction(db: Executor, a: PaymentAction, now: Date, seconds: number): Promise<boolean> {
+  return repo.leaseAction(db, a, addSeconds(now, seconds).toISOString(), now.toISOString());
 }

@@ -22,9 +22,19 @@ export interface AuthorizeResult {
   nextAction: { type: string; detail: string } | null;
 }
 
+/**
+ * Every method is idempotent on the ids it is given (Stripe: an idempotency key derived from them), so a call
+ * whose answer was lost — a timeout, a crash — can be made again with the same ids and has its effect once.
+ * Declines are AppError 402; a provider that cannot be reached throws ProviderUnavailable.
+ */
 export interface PaymentProvider {
   readonly name: 'manual' | 'test' | 'stripe';
   authorize(input: AuthorizeInput): Promise<AuthorizeResult>;
+  /**
+   * What became of an authorize whose answer was lost (reconciliation): asks again with the same key, without
+   * the card. null when nothing can have happened outside (an in-process provider never called).
+   */
+  recoverAuthorize(input: Omit<AuthorizeInput, 'cardNumber'>): Promise<AuthorizeResult | null>;
   /** Takes the money. Returns the amount captured. */
   capture(p: { providerRef: string | null; amount: number; status: PaymentStatus }): Promise<number>;
   refund(p: { providerRef: string | null; amount: number; refundId: string }): Promise<{ providerRef: string | null }>;
@@ -36,6 +46,9 @@ export interface PaymentProvider {
 export const manualProvider: PaymentProvider = {
   name: 'manual',
   async authorize() {
+    return { status: 'pending', providerRef: null, clientSecret: null, nextAction: { type: 'offline_payment', detail: 'Awaiting bank transfer or payment on delivery' } };
+  },
+  async recoverAuthorize() {
     return { status: 'pending', providerRef: null, clientSecret: null, nextAction: { type: 'offline_payment', detail: 'Awaiting bank transfer or payment on delivery' } };
   },
   async capture(p) {
@@ -78,6 +91,10 @@ export const testProvider: PaymentProvider = {
       default:
         throw unprocessable('invalid_test_card', 'The test provider takes only the documented test card numbers', [{ pointer: '/body/payment/card_number', detail: 'not a test card' }]);
     }
+  },
+  // The test provider lives in the process: an authorization whose answer was lost was never made anywhere.
+  async recoverAuthorize() {
+    return null;
   },
   async capture(p) {
     return p.amount;

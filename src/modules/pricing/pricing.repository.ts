@@ -89,4 +89,16 @@ export const pricingRepository = {
       .executeTakeFirst();
     return r !== undefined;
   },
+  /** Gives a use back (a checkout whose payment failed). */
+  async uncountUse(db: Executor, tenantId: string, discountId: string, customerKey: string): Promise<void> {
+    await db.updateTable('discounts').set((eb) => ({ times_used: eb('times_used', '-', 1) })).where('tenant_id', '=', tenantId).where('id', '=', discountId).where('times_used', '>', 0).execute();
+    await db
+      .updateTable('discount_usages')
+      .set((eb) => ({ count: eb('count', '-', 1) }))
+      .where('tenant_id', '=', tenantId)
+      .where('discount_id', '=', discountId)
+      .where('customer_key', '=', customerKey)
+      .where('count', '>', 0)
+      .execute();
+  },
 };

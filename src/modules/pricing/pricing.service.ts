@@ -1,8 +1,9 @@
 import type { Ctx, Executor } from '../../context.ts';
 import type { DiscountsTable, ShippingMethodsTable, TaxRatesTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
-import { AppError, conflict, notFound, unprocessable } from '../../lib/errors.ts';
+import { AppError, amountTooLarge, conflict, notFound, unprocessable } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
+import { MAX_AMOUNT, inRange } from '../../lib/money.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { sellableVariants, type SellableVariant } from '../catalog/catalog.service.ts';
 import { priceBasket, shippingCost, type Breakdown, type DiscountRule, type ShippingRule } from './calculator.ts';
@@ -278,6 +279,11 @@ export async function redeemDiscount(ctx: Ctx, d: DiscountsTable, customerKey: s
   }
 }
 
+/** Gives back the use a checkout counted, when its payment failed and the order was cancelled. */
+export async function releaseDiscount(ctx: Ctx, discountId: string, customerKey: string): Promise<void> {
+  await repo.uncountUse(ctx.db, ctx.tenantId, discountId, customerKey);
+}
+
 // --- quotes ----------------------------------------------------------------------------------------
 
 export interface Address {
@@ -330,6 +336,9 @@ export async function quote(ctx: Ctx, shop: { currency: string; tax_mode: 'exclu
     return [];
   });
   if (problems.length) throw unprocessable(problems.some((p) => p.detail === 'unknown variant') ? 'unknown_variant' : 'variant_unavailable', 'Some lines cannot be sold', problems);
+  // Amounts stay exact integers (lib/money.ts): no line and no basket beyond MAX_AMOUNT.
+  const tooLarge = [...merged.entries()].flatMap(([id, qty], i) => (inRange((variants.get(id) as SellableVariant).price * qty) ? [] : [{ pointer: `/body/lines/${i}/quantity`, detail: `the line would exceed ${MAX_AMOUNT} minor units` }]));
+  if (tooLarge.length) throw amountTooLarge(tooLarge);
 
   const discount = input.discount_code ? await usableDiscount(ctx, input.discount_code, input.customer_key ?? null) : null;
   let shipping: ShippingMethodsTable | null = null;
@@ -357,6 +366,8 @@ export async function quote(ctx: Ctx, shop: { currency: string; tax_mode: 'exclu
   if (breakdown.discount_not_applied === 'min_subtotal_not_met' && discount) {
     throw unprocessable('discount_min_subtotal_not_met', `This code needs a subtotal of at least ${Number(discount.min_subtotal)}`, [{ pointer: '/body/discount_code', detail: 'minimum subtotal not met' }]);
   }
+  const amounts = [breakdown.subtotal, breakdown.total, breakdown.tax_total, breakdown.shipping_total, ...breakdown.lines.map((l) => l.total)];
+  if (!amounts.every(inRange)) throw amountTooLarge([{ pointer: '/body/lines', detail: `the order total would exceed ${MAX_AMOUNT} minor units` }]);
   if (breakdown.shipping_unavailable) throw unprocessable('shipping_not_available', 'The parcel is too heavy for this shipping method', [{ pointer: '/body/shipping_method_id', detail: 'weight beyond the last tier' }]);
   return { breakdown, currency: shop.currency, tax_mode: shop.tax_mode, tax_rate_bp: rate?.rate_bp ?? 0, variants, discount, shipping };
 }

@@ -1,3 +1,4 @@
+import { assertOutsideTransaction } from '../../lib/outside.ts';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { Ctx, Executor } from '../../context.ts';
@@ -185,6 +186,7 @@ export async function fanOutEvent(db: Executor, clock: Clock, e: { tenant_id: st
  * 2xx: delivered. 410 Gone: the endpoint is disabled, no retry. Anything else: retried on the spec's schedule.
  */
 export async function attemptDelivery(db: Db, clock: Clock, tenantId: string, deliveryId: string, attempt: number, opts: { allowPrivate: boolean; fetchImpl?: typeof fetch }): Promise<{ status: number }> {
+  assertOutsideTransaction(db, 'webhook delivery');
   const d = await repo.findDelivery(db, tenantId, deliveryId);
   if (!d) throw new PermanentFailure('delivery no longer exists');
   if (d.status === 'succeeded') return { status: d.last_status_code ?? 200 };
