@@ -102,12 +102,8 @@ for (const engine of engines()) {
           const body = { lines: [{ variant_id: variant, quantity: 1 }], payment: { provider: 'test', card_number: '4242424242424242' } };
           const end = Date.now() + 60_000;
           for (;;) {
-            let r: { status: number; json: Record<string, unknown> } | null = null;
-            try {
-              r = await post('/api/orders', body, { ...auth, 'idempotency-key': key });
-            } catch {
-              r = null; // the server is down or the connection died with it
-            }
+            // null: the server is down, or the connection died with it.
+            const r = await post('/api/orders', body, { ...auth, 'idempotency-key': key }).catch(() => null);
             if (r && r.status === 201) {
               const id = r.json.id as string;
               const before = answered.get(key);
