@@ -97,6 +97,29 @@ for (const engine of engines()) {
       assert.equal(await stockOf(t.db, shop.tenantId, cat.v.LAMP!), before - 1);
     });
 
+    test('the same checkout sent five times at once makes one order; the others hear "in progress", then get it replayed', async () => {
+      const cartId = await guestCart([{ variant_id: cat.v.NOTE!, quantity: 1 }]);
+      const body = { cart_id: cartId, payment: SUCCESS };
+      const headers = { 'idempotency-key': 'five-at-once' };
+      const all = await Promise.all(Array.from({ length: 5 }, () => call(t.app, { method: 'POST', url: '/api/orders', pk: shop.pk, body, headers })));
+      const made = all.filter((r) => r.statusCode === 201);
+      assert.ok(made.length >= 1);
+      assert.equal(new Set(made.map((r) => r.json.id)).size, 1, 'one order');
+      for (const r of all.filter((x) => x.statusCode !== 201)) assert.deepEqual(problemOf(r), { status: 409, code: 'idempotency_request_in_progress' });
+      const later = await call(t.app, { method: 'POST', url: '/api/orders', pk: shop.pk, body, headers });
+      assert.equal(later.json.id, made[0]!.json.id);
+      assert.equal(later.headers['idempotent-replayed'], 'true');
+      const orders = await t.db.selectFrom('orders').select('id').where('tenant_id', '=', shop.tenantId).where('cart_id', '=', cartId).execute();
+      assert.equal(orders.length, 1);
+    });
+
+    test('one cart checked out by five different requests at once: one order, four cart_not_open', async () => {
+      const cartId = await guestCart([{ variant_id: cat.v.NOTE!, quantity: 1 }]);
+      const all = await Promise.all(Array.from({ length: 5 }, (_, i) => call(t.app, { method: 'POST', url: '/api/orders', pk: shop.pk, body: { cart_id: cartId, payment: SUCCESS }, headers: { 'idempotency-key': `race-${i}` } })));
+      assert.equal(all.filter((r) => r.statusCode === 201).length, 1);
+      for (const r of all.filter((x) => x.statusCode !== 201)) assert.deepEqual(problemOf(r), { status: 409, code: 'cart_not_open' });
+    });
+
     test('bad orders get a clear code and change nothing', async () => {
       const other = await createShop(t.app);
       const foreign = await seedCatalogue(t.app, other);

@@ -170,6 +170,18 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock:
   }
 
   /**
+   * For a recoverable route whose workflow failed before it wrote its first recovery point: if another request
+   * with the same key holds the key now (the same request sent twice at once), that is the answer — 409 in
+   * progress — rather than whatever the loser ran into (a spent cart).
+   */
+  app.decorate('idempotencyRace', async (req: FastifyRequest, err: unknown): Promise<unknown> => {
+    const claim = req.idempotencyClaim;
+    if (!claim || claim.exists || !(err instanceof AppError) || err.status >= 500) return err;
+    const row = await repo.find(db, claim.ref);
+    return row && row.state === 'in_flight' && row.body_hash === claim.bodyHash ? tooEarly() : err;
+  });
+
+  /**
    * The request's record for a workflow (or undefined without an Idempotency-Key): recovery points and the final
    * answer are written in the workflow's own transactions. `answer` is how the route will reply to the result.
    */
@@ -215,6 +227,7 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock:
 declare module 'fastify' {
   interface FastifyInstance {
     requestRecord(req: FastifyRequest, reply: FastifyReply, answer: { status: number; headers?: (result: never) => Record<string, string> }): RequestRecord | undefined;
+    idempotencyRace(req: FastifyRequest, err: unknown): Promise<unknown>;
   }
 }
 

@@ -5,7 +5,7 @@ import { newId } from '../lib/ids.ts';
 import { cartForCheckout, markCartOrdered, reopenCart } from '../modules/carts/carts.service.ts';
 import { getCustomer } from '../modules/customers/customers.service.ts';
 import { convertReservation, holdReservation, releaseReservation, restockOrder, takeStock } from '../modules/inventory/inventory.service.ts';
-import { emitOrderCreated, findOrderRow, insertOrder, nextOrderNumber, orderCreated, recordEvent, transition, type Order } from '../modules/orders/orders.service.ts';
+import { emitOrderCreated, findOrderRow, insertOrder, nextOrderNumber, orderCreated, orderFromRows, recordEvent, transition, type Order } from '../modules/orders/orders.service.ts';
 import type { PaymentGateway } from '../modules/payments/gateway.ts';
 import {
   applyAuthorization,
@@ -16,6 +16,7 @@ import {
   latestActionOf,
   markFailed,
   type ActionError,
+  type Payment,
   type PaymentAction,
 } from '../modules/payments/payments.service.ts';
 import type { AuthorizeResult } from '../modules/payments/providers.ts';
@@ -35,7 +36,7 @@ export interface CheckoutInput {
 }
 
 /** The steps of checkout's first transaction, in order. A probe after each lets tests fail any one of them. */
-export const CHECKOUT_STEPS = ['validate', 'price', 'stock', 'discount', 'order', 'payment', 'cart'] as const;
+export const CHECKOUT_STEPS = ['validate', 'price', 'stock', 'discount', 'order', 'payment', 'recovery_point'] as const;
 /** The points between the phases where a process can die: after the intent committed, after the provider answered. */
 export const CHECKOUT_CRASH_POINTS = ['after_intent', 'after_provider'] as const;
 export type CheckoutStep = (typeof CHECKOUT_STEPS)[number] | (typeof CHECKOUT_CRASH_POINTS)[number];
@@ -60,9 +61,9 @@ export const ORDER_CREATED = 'order_created';
 /**
  * `POST /api/orders`, in three phases (Stripe's "atomic phases"), no transaction open across the provider call:
  *
- *  A. one transaction: validate → price → take stock (held by a reservation that expires) → count the discount
- *     use → write the order `pending_payment`, a `pending` payment and its payment action (the intent, carrying
- *     the provider idempotency key) → close the cart → save the request's recovery point;
+ *  A. one transaction: validate (and close the cart) → price → take stock (held by a reservation that expires)
+ *     → count the discount use → write the order `pending_payment`, a `pending` payment and its payment action
+ *     (the intent, carrying the provider idempotency key) → save the request's recovery point;
  *  B. the provider call (authorise), outside any transaction, through the gateway (timeout, circuit breaker);
  *  C. one transaction: record the outcome — captured → paid; needs action → placed, awaiting the shopper;
  *     declined or provider unavailable → order cancelled, stock, discount use and cart given back — and store the
@@ -81,25 +82,37 @@ export async function checkout(ctx: Ctx, deps: CheckoutDeps, input: CheckoutInpu
   const probe = deps.probe ?? (() => {});
 
   let orderId: string;
+  let placed: Placed | undefined;
   if (record?.recovery?.point === ORDER_CREATED && record.recovery.resourceId) {
     orderId = record.recovery.resourceId;
   } else {
-    const placed = await ctx.db.transaction().execute((trx) => placeOrder({ ...ctx, db: trx }, provider.name, input, probe, record));
-    if ('order' in placed) return placed.order;
-    orderId = placed.orderId;
+    const r = await ctx.db.transaction().execute((trx) => placeOrder({ ...ctx, db: trx }, provider.name, input, probe, record));
+    if ('done' in r) return r.done;
+    placed = r;
+    orderId = r.order.id;
   }
   await probe('after_intent');
-  return payForOrder(ctx, deps, orderId, input.payment.card_number, record);
+  return payForOrder(ctx, deps, orderId, input.payment.card_number, record, placed);
+}
+
+/** What phase A wrote, handed on so phases B and C need not read it back. */
+interface Placed {
+  order: OrdersTable;
+  lines: OrderLinesTable[];
+  payment: Payment;
+  action: PaymentAction<CheckoutActionInput>;
 }
 
 /** Phase A. Returns the finished order when there is nothing to pay. */
-async function placeOrder(c: Ctx, providerName: CheckoutInput['payment']['provider'], input: CheckoutInput, probe: (s: CheckoutStep) => void | Promise<void>, record: RequestRecord | undefined): Promise<{ order: Order } | { orderId: string }> {
+async function placeOrder(c: Ctx, providerName: CheckoutInput['payment']['provider'], input: CheckoutInput, probe: (s: CheckoutStep) => void | Promise<void>, record: RequestRecord | undefined): Promise<{ done: Order } | Placed> {
   const p = c.principal;
   const staff = p.kind === 'user' || p.kind === 'api_key';
   const orderId = newId('order');
 
-  // 1. validate
+  // 1. validate; the cart is spent at once (a conditional update): a second checkout of the same cart waits on
+  //    its row lock and then finds it ordered, instead of doing all the work to fail at the end
   const cart = input.cart_id ? await cartForCheckout(c, input.cart_id) : null;
+  if (cart) await markCartOrdered(c, cart.cart.id);
   const lines = cart ? cart.lines : (input.lines ?? []);
   const customerId = p.kind === 'customer' ? p.customerId : (input.customer_id ?? cart?.cart.customer_id ?? null);
   const customer = customerId ? await getCustomer(c, customerId).catch(() => null) : null;
@@ -173,27 +186,28 @@ async function placeOrder(c: Ctx, providerName: CheckoutInput['payment']['provid
   await probe('order');
 
   // 6. the payment: nothing to pay is paid now; otherwise a pending payment and the intent of the provider call
+  let pay: { payment: Payment; action: PaymentAction<CheckoutActionInput> } | null = null;
+  let current = order;
   if (order.total === 0) {
     await emitOrderCreated(c, order);
-    await transition(c, order, 'paid', { amount_paid: 0 }, { reason: 'nothing to pay' });
+    current = await transition(c, order, 'paid', { amount_paid: 0 }, { reason: 'nothing to pay' });
   } else {
     const payment = await insertPendingPayment(c, providerName, order);
     await holdReservation(c, orderId);
-    await createAction<CheckoutActionInput>(c, orderId, 'checkout', { payment_id: payment.id, cart_id: order.cart_id, discount_id: order.discount_id, customer_key: customerKey });
+    const action = await createAction<CheckoutActionInput>(c, orderId, 'checkout', { payment_id: payment.id, cart_id: order.cart_id, discount_id: order.discount_id, customer_key: customerKey });
+    pay = { payment, action };
   }
   await probe('payment');
 
-  // 7. the cart is spent
-  if (cart) await markCartOrdered(c, cart.cart.id);
-  await probe('cart');
-
-  if (order.total === 0) {
-    const done = await orderCreated(c, orderId);
+  // 7. the request's recovery point (or, with nothing to pay, its answer) commits with all of it
+  await probe('recovery_point');
+  if (!pay) {
+    const done = orderFromRows(current, orderLines, []);
     await record?.complete(c.db, done);
-    return { order: done };
+    return { done };
   }
   await record?.checkpoint(c.db, ORDER_CREATED, orderId);
-  return { orderId };
+  return { order, lines: orderLines, ...pay };
 }
 
 export type AuthorizeOutcome = { ok: true; result: AuthorizeResult } | { ok: false; error: AppError; uncertain: boolean };
@@ -207,11 +221,11 @@ export function failedOutcome(e: unknown): { ok: false; error: AppError; uncerta
 export const actionError = (e: AppError): ActionError => ({ status: e.status, code: e.code, detail: e.message });
 
 /** Phases B and C, for a first attempt and for a retry that resumes from the recovery point. */
-async function payForOrder(ctx: Ctx, deps: CheckoutDeps, orderId: string, cardNumber: string | undefined, record: RequestRecord | undefined): Promise<Order> {
+async function payForOrder(ctx: Ctx, deps: CheckoutDeps, orderId: string, cardNumber: string | undefined, record: RequestRecord | undefined, placed: Placed | undefined): Promise<Order> {
   const probe = deps.probe ?? (() => {});
-  const action = await latestActionOf<CheckoutActionInput>(ctx, orderId, 'checkout');
+  const action = placed?.action ?? (await latestActionOf<CheckoutActionInput>(ctx, orderId, 'checkout'));
   if (action?.status === 'pending') {
-    const payment = await findPayment(ctx, action.input.payment_id);
+    const payment = placed?.payment ?? (await findPayment(ctx, action.input.payment_id));
     if (!payment) throw new Error(`checkout action ${action.id} has no payment`);
     let outcome: AuthorizeOutcome;
     try {
@@ -225,7 +239,13 @@ async function payForOrder(ctx: Ctx, deps: CheckoutDeps, orderId: string, cardNu
     await probe('after_provider');
     const answer = await ctx.db.transaction().execute(async (trx) => {
       const c: Ctx = { ...ctx, db: trx };
-      await settleCheckout(c, action, outcome);
+      const settled = await settleCheckout(c, action, outcome, placed && { order: placed.order, payment });
+      // This request settled it from what it wrote itself: the answer is known without reading anything back.
+      if (settled && placed && outcome.ok) {
+        const order = orderFromRows(settled.order, placed.lines, [settled.payment]);
+        await record?.complete(trx, order);
+        return { order };
+      }
       return answerCheckout(c, orderId, record);
     });
     if ('error' in answer) throw answer.error;
@@ -254,26 +274,31 @@ async function answerCheckout(c: Ctx, orderId: string, record: RequestRecord | u
  * Phase C: applies what the provider said, once (the action is settled with a condition, so a retry and the
  * reconciliation job cannot both apply it). Runs in the caller's transaction.
  */
-export async function settleCheckout(c: Ctx, action: PaymentAction<CheckoutActionInput>, outcome: AuthorizeOutcome): Promise<void> {
+export async function settleCheckout(
+  c: Ctx,
+  action: PaymentAction<CheckoutActionInput>,
+  outcome: AuthorizeOutcome,
+  known?: { order: OrdersTable; payment: Payment },
+): Promise<{ order: OrdersTable; payment: Payment } | null> {
   const settled = await finishAction(c, action, outcome.ok ? { ok: true, result: { status: outcome.result.status, provider_ref: outcome.result.providerRef } } : { ok: false, error: actionError(outcome.error) });
-  if (!settled) return;
-  const order = await findOrderRow(c, action.order_id);
-  const payment = await findPayment(c, action.input.payment_id);
-  if (!order || !payment) return;
+  if (!settled) return null;
+  // While the action was pending nothing else could change the order or its payment (one action per order;
+  // the updates below are conditional on the status and version read), so what phase A wrote is current.
+  const order = known?.order ?? (await findOrderRow(c, action.order_id));
+  const payment = known?.payment ?? (await findPayment(c, action.input.payment_id));
+  if (!order || !payment) return null;
   if (outcome.ok) {
     const r = outcome.result;
-    await applyAuthorization(c, payment, r);
-    if (order.status !== 'pending_payment') return;
+    const paid = await applyAuthorization(c, payment, r);
+    if (order.status !== 'pending_payment') return { order, payment: paid };
     await emitOrderCreated(c, order);
-    if (r.status === 'captured') {
-      await convertReservation(c, order.id);
-      await transition(c, order, 'paid', { amount_paid: payment.amount }, { payment_id: payment.id });
-    }
-    return;
+    if (r.status !== 'captured') return { order, payment: paid };
+    await convertReservation(c, order.id);
+    return { order: await transition(c, order, 'paid', { amount_paid: payment.amount }, { payment_id: payment.id }), payment: paid };
   }
   // Declined, or the provider could not be reached: nothing was ordered. Everything phase A took goes back.
   await markFailed(c, payment, outcome.error.message);
-  if (order.status !== 'pending_payment') return;
+  if (order.status !== 'pending_payment') return null;
   await releaseReservation(c, order.id);
   await restockOrder(c, order.id, 'release');
   if (action.input.discount_id) await releaseDiscount(c, action.input.discount_id, action.input.customer_key);
@@ -283,4 +308,5 @@ export async function settleCheckout(c: Ctx, action: PaymentAction<CheckoutActio
   await transition(c, order, 'cancelled', { cart_id: null }, { reason: 'payment failed', code: outcome.error.code, restocked: true }, { emit: false });
   // The provider may have authorised after all (a timeout): void whatever it made, as soon as it answers.
   if (outcome.uncertain) await createAction(c, order.id, 'void', { payment_ids: [payment.id] }, { dueNow: true });
+  return null;
 }

@@ -35,6 +35,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   // At most one action in flight per order: two staff refunding at once cannot both reserve the same money.
   await sql`create unique index payment_actions_one_pending_uq on payment_actions (tenant_id, order_id) where status = 'pending'`.execute(db);
+  await db.schema.createIndex('payment_actions_order_idx').on('payment_actions').columns(['tenant_id', 'order_id', 'id']).execute();
   await sql`create index payment_actions_due_idx on payment_actions (next_attempt_at) where status = 'pending'`.execute(db);
 
   await db.schema

@@ -124,7 +124,9 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     },
     async (req, reply) => {
       const record = app.requestRecord(req, reply, { status: 201, headers: (o: Order) => ({ location: `/api/orders/${o.id}` }) });
-      const order = await checkout(deps.ctx(req), { gateway, probe: deps.checkoutProbe }, req.body, record);
+      const order = await checkout(deps.ctx(req), { gateway, probe: deps.checkoutProbe }, req.body, record).catch(async (e: unknown) => {
+        throw await app.idempotencyRace(req, e);
+      });
       return reply.code(201).header('location', `/api/orders/${order.id}`).send(order);
     },
   );

@@ -109,6 +109,11 @@ function toOrder(o: OrdersTable, lines: OrderLine[], payments: Payment[], refund
   };
 }
 
+/** The order from rows the caller already holds (checkout, which just wrote them): no read back. */
+export function orderFromRows(o: OrdersTable, lines: OrderLinesTable[], payments: Payment[]): Order {
+  return toOrder(o, lines.map(toLine), payments, [], []);
+}
+
 /** The order row, if the caller may see it: staff see all of the shop's, a customer only their own. */
 export async function loadOrder(ctx: Ctx, id: string): Promise<OrdersTable> {
   const o = await repo.find(ctx.db, ctx.tenantId, id);

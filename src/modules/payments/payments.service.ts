@@ -34,6 +34,9 @@ export interface Refund {
   created_at: string;
 }
 
+const nextActionOf = (p: Pick<PaymentsTable, 'status' | 'provider'>): Payment['next_action'] =>
+  p.status === 'requires_action' ? { type: 'authenticate', detail: 'The customer must complete authentication' } : p.status === 'pending' && p.provider === 'manual' ? { type: 'offline_payment', detail: 'Awaiting bank transfer or payment on delivery' } : null;
+
 export const toPayment = (p: PaymentsTable, nextAction: Payment['next_action'] = null): Payment => ({
   id: p.id,
   order_id: p.order_id,
@@ -46,7 +49,7 @@ export const toPayment = (p: PaymentsTable, nextAction: Payment['next_action'] =
   provider_ref: p.provider_ref,
   client_secret: p.client_secret,
   failure_reason: p.failure_reason,
-  next_action: nextAction ?? (p.status === 'requires_action' ? { type: 'authenticate', detail: 'The customer must complete authentication' } : p.status === 'pending' && p.provider === 'manual' ? { type: 'offline_payment', detail: 'Awaiting bank transfer or payment on delivery' } : null),
+  next_action: nextAction ?? nextActionOf(p),
   created_at: p.created_at,
   updated_at: p.updated_at,
 });
@@ -132,16 +135,18 @@ export async function reserveRefunds(ctx: Ctx, payments: Payment[], amount: numb
 
 // --- phase 3: outcomes, written in a second transaction after the provider answered ---------------
 
-/** Records what the provider said of an authorisation. */
-export async function applyAuthorization(ctx: Ctx, payment: Payment, r: AuthorizeResult): Promise<void> {
-  const ok = await repo.update(ctx.db, ctx.tenantId, payment.id, payment.status, {
+/** Records what the provider said of an authorisation; returns the payment as it is now. */
+export async function applyAuthorization(ctx: Ctx, payment: Payment, r: AuthorizeResult): Promise<Payment> {
+  const patch = {
     status: r.status,
     amount_captured: r.status === 'captured' ? payment.amount : payment.amount_captured,
     provider_ref: r.providerRef,
     client_secret: r.clientSecret,
     updated_at: ctx.clock.now().toISOString(),
-  });
-  if (!ok) throw conflict('payment_changed', 'The payment changed at the same time');
+  };
+  if (!(await repo.update(ctx.db, ctx.tenantId, payment.id, payment.status, patch))) throw conflict('payment_changed', 'The payment changed at the same time');
+  const next = { ...payment, ...patch };
+  return { ...next, next_action: nextActionOf(next) };
 }
 
 /** Marks a payment captured after the provider took the money (staff capture). */

@@ -1,6 +1,6 @@
 import type { Ctx, Executor } from '../../context.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { unprocessable } from '../../lib/errors.ts';
+import { amountTooLarge, unprocessable } from '../../lib/errors.ts';
 import { divRound } from '../../lib/money.ts';
 import { addDays, daysBetween, localDate, startOfLocalDay } from '../../lib/timezones.ts';
 
@@ -68,6 +68,7 @@ export async function salesReport(db: Executor, tenantId: string, shop: { curren
     .select(['r.created_at', 'r.amount'])
     .where('r.tenant_id', '=', tenantId)
     .where('o.status', '!=', 'cancelled')
+    .where('r.status', '=', 'succeeded')
     .where('r.created_at', '>=', start)
     .where('r.created_at', '<', end)
     .execute();
@@ -78,6 +79,7 @@ export async function salesReport(db: Executor, tenantId: string, shop: { curren
   const list = [...days.values()].map((d) => ({ ...d, net: d.revenue - d.refunds, average_order_value: d.orders ? divRound(d.revenue, d.orders) : 0 }));
   const sum = (k: 'orders' | 'revenue' | 'tax' | 'discounts' | 'refunds') => list.reduce((a, d) => a + d[k], 0);
   const totals = { orders: sum('orders'), revenue: sum('revenue'), tax: sum('tax'), discounts: sum('discounts'), refunds: sum('refunds'), net: sum('revenue') - sum('refunds'), average_order_value: sum('orders') ? divRound(sum('revenue'), sum('orders')) : 0 };
+  exactOrRefuse([...list.flatMap((d) => [d.revenue, d.tax, d.discounts, d.refunds, d.net]), totals.revenue, totals.tax, totals.discounts, totals.refunds, totals.net]);
   return { currency: shop.currency, timezone: shop.timezone, from, to, days: list, totals };
 }
 
@@ -96,7 +98,9 @@ export async function topProducts(db: Executor, tenantId: string, timezone: stri
     .orderBy('l.variant_id')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ product_id: r.product_id, variant_id: r.variant_id, sku: r.sku, title: r.title, quantity: Number(r.quantity), revenue: Number(r.revenue), orders: Number(r.orders) }));
+  const out = rows.map((r) => ({ product_id: r.product_id, variant_id: r.variant_id, sku: r.sku, title: r.title, quantity: Number(r.quantity), revenue: Number(r.revenue), orders: Number(r.orders) }));
+  exactOrRefuse(out.map((r) => r.revenue));
+  return out;
 }
 
 export async function lowStock(db: Executor, tenantId: string) {
@@ -138,4 +142,9 @@ export async function storedDailyReports(ctx: Ctx, from: string, to: string): Pr
   checkRange(from, to);
   const rows = await ctx.db.selectFrom('daily_reports').selectAll().where('tenant_id', '=', ctx.tenantId).where('date', '>=', from).where('date', '<=', to).orderBy('date').execute();
   return rows.map((r) => JSON.parse(r.data) as DayFigures);
+}
+
+/** A report sums many orders: past 2^53 a sum is no longer exact, and we refuse rather than round. */
+function exactOrRefuse(amounts: number[]): void {
+  if (!amounts.every(Number.isSafeInteger)) throw amountTooLarge([{ pointer: '/query/from', detail: 'the sums of this range pass the exact integer range; ask for a shorter range' }]);
 }
