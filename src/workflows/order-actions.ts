@@ -27,7 +27,7 @@ import {
   type PaymentAction,
   type RefundPart,
 } from '../modules/payments/payments.service.ts';
-import type { AuthorizeResult } from '../modules/payments/providers.ts';
+import type { AuthorizeResult, PaymentProvider } from '../modules/payments/providers.ts';
 import { actionError, failedOutcome, settleCheckout, type CheckoutActionInput } from './checkout.ts';
 
 /**
@@ -79,16 +79,15 @@ async function runAction<I>(ctx: Ctx, gateway: PaymentGateway, orderId: string, 
       return a.id;
     });
   }
-  await driveAction(ctx, gateway, actionId);
-  const answer = await ctx.db.transaction().execute(async (trx) => {
-    const c: Ctx = { ...ctx, db: trx };
+  // The answer commits with the outcome (phase 3), so a retry after a crash replays it.
+  const answer = await driveAction(ctx, gateway, actionId, async (c) => {
     const a = await findAction(c, actionId);
     if (a?.status === 'failed' && a.error) {
-      await record?.checkpoint(trx, 'settled', actionId);
+      await record?.checkpoint(c.db, 'settled', actionId);
       return { error: new AppError(a.error.status, a.error.code, a.error.detail) };
     }
     const order = await getOrder(c, orderId);
-    await record?.complete(trx, order);
+    await record?.complete(c.db, order);
     return { order };
   });
   if ('error' in answer) throw answer.error;
@@ -96,24 +95,31 @@ async function runAction<I>(ctx: Ctx, gateway: PaymentGateway, orderId: string, 
 }
 
 /**
- * Phases 2 and 3 of a pending action. An unknown outcome leaves it pending and throws 503 (the caller may retry;
- * the reconciliation job will settle it otherwise).
+ * Phases 2 and 3 of a pending action, then `after` in the phase-3 transaction (or in a transaction of its own
+ * when the action was settled already). An unknown outcome leaves the action pending and throws 503: the caller
+ * may retry; the reconciliation job settles it otherwise.
  */
-export async function driveAction(ctx: Ctx, gateway: PaymentGateway, actionId: string): Promise<void> {
+export async function driveAction<T>(ctx: Ctx, gateway: PaymentGateway, actionId: string, after: (c: Ctx) => Promise<T>): Promise<T> {
   const action = await findAction<Record<string, unknown>>(ctx, actionId);
-  if (!action || action.status !== 'pending') return;
+  if (!action || action.status !== 'pending') return ctx.db.transaction().execute((trx) => after({ ...ctx, db: trx }));
   const outcome = await callProvider(ctx, gateway, action);
   if (!outcome.ok && outcome.uncertain) {
     throw outcome.error instanceof ProviderUnavailable ? outcome.error : new ProviderUnavailable('payment provider', outcome.error.message, true, 5);
   }
-  await ctx.db.transaction().execute((trx) => settleAction({ ...ctx, db: trx }, action, outcome));
+  return ctx.db.transaction().execute(async (trx) => {
+    const c: Ctx = { ...ctx, db: trx };
+    await settleAction(c, action, outcome);
+    return after(c);
+  });
 }
+
+const nothing = async () => undefined;
 
 /** Phase 2: every provider call of the action. A failure after an earlier call went through is uncertain. */
 async function callProvider(ctx: Ctx, gateway: PaymentGateway, action: PaymentAction<Record<string, unknown>>): Promise<Outcome> {
   let called = false;
-  const call = async <T>(provider: string, what: string, fn: Parameters<PaymentGateway['call']>[3]): Promise<T> => {
-    const r = (await gateway.call(ctx.db, provider, what, fn)) as T;
+  const call = async <T>(provider: string, what: string, fn: (p: PaymentProvider) => Promise<T>): Promise<T> => {
+    const r = await gateway.call(ctx.db, provider, what, fn);
     called = true;
     return r;
   };
@@ -123,7 +129,7 @@ async function callProvider(ctx: Ctx, gateway: PaymentGateway, action: PaymentAc
         const input = action.input as unknown as CheckoutActionInput;
         const p = await findPayment(ctx, input.payment_id);
         if (!p) throw new Error(`payment ${input.payment_id} is missing`);
-        const r = await call<AuthorizeResult | null>(p.provider, 'recoverAuthorize', (pr) =>
+        const r = await call(p.provider, 'recoverAuthorize', (pr) =>
           pr.recoverAuthorize({ paymentId: p.id, tenantId: ctx.tenantId, orderId: action.order_id, amount: p.amount, currency: p.currency }),
         );
         if (!r) return { ok: false, error: new AppError(409, 'checkout_interrupted', 'The checkout was interrupted before the payment was made; nothing was charged'), uncertain: false };
@@ -134,7 +140,7 @@ async function callProvider(ctx: Ctx, gateway: PaymentGateway, action: PaymentAc
         for (const id of (action.input as unknown as CaptureInput).payment_ids) {
           const p = await findPayment(ctx, id);
           if (!p || !isOpen(p)) continue;
-          captured[id] = await call<number>(p.provider, 'capture', (pr) => pr.capture({ providerRef: p.provider_ref, amount: p.amount, status: p.status }));
+          captured[id] = await call(p.provider, 'capture', (pr) => pr.capture({ providerRef: p.provider_ref, amount: p.amount, status: p.status }));
         }
         return { ok: true, result: { captured } };
       }
@@ -146,16 +152,16 @@ async function callProvider(ctx: Ctx, gateway: PaymentGateway, action: PaymentAc
           if (!p || p.status === 'cancelled' || p.status === 'captured') continue;
           let ref = p.provider_ref;
           // An authorisation whose answer was lost: ask for it again (same key) to learn what there is to void.
-          if (ref === null && p.status === 'failed') ref = (await call<{ providerRef: string | null } | null>(p.provider, 'recoverAuthorize', (pr) => pr.recoverAuthorize({ paymentId: p.id, tenantId: ctx.tenantId, orderId: action.order_id, amount: p.amount, currency: p.currency })))?.providerRef ?? null;
-          await call<void>(p.provider, 'cancel', (pr) => pr.cancel({ providerRef: ref }));
+          if (ref === null && p.status === 'failed') ref = (await call(p.provider, 'recoverAuthorize', (pr) => pr.recoverAuthorize({ paymentId: p.id, tenantId: ctx.tenantId, orderId: action.order_id, amount: p.amount, currency: p.currency })))?.providerRef ?? null;
+          await call(p.provider, 'cancel', (pr) => pr.cancel({ providerRef: ref }));
         }
         const refs: Record<string, string | null> = {};
-        for (const part of input.refunds ?? []) refs[part.refund_id] = (await call<{ providerRef: string | null }>(part.provider, 'refund', (pr) => pr.refund({ providerRef: part.provider_ref, amount: part.amount, refundId: part.refund_id }))).providerRef;
+        for (const part of input.refunds ?? []) refs[part.refund_id] = (await call(part.provider, 'refund', (pr) => pr.refund({ providerRef: part.provider_ref, amount: part.amount, refundId: part.refund_id }))).providerRef;
         return { ok: true, result: { refund_refs: refs } };
       }
       case 'refund': {
         const refs: Record<string, string | null> = {};
-        for (const part of (action.input as unknown as RefundInput).parts) refs[part.refund_id] = (await call<{ providerRef: string | null }>(part.provider, 'refund', (pr) => pr.refund({ providerRef: part.provider_ref, amount: part.amount, refundId: part.refund_id }))).providerRef;
+        for (const part of (action.input as unknown as RefundInput).parts) refs[part.refund_id] = (await call(part.provider, 'refund', (pr) => pr.refund({ providerRef: part.provider_ref, amount: part.amount, refundId: part.refund_id }))).providerRef;
         return { ok: true, result: { refund_refs: refs } };
       }
     }
@@ -345,7 +351,7 @@ export async function expireReservations(db: Db, clock: Clock, gateway: PaymentG
         const open = (await paymentsOf(c, [o.id])).filter(isOpen);
         return open.length ? (await createAction<VoidInput>(c, o.id, 'void', { payment_ids: open.map((p) => p.id) }, { dueNow: true })).id : null;
       });
-      if (voidId) await driveAction(ctx, gateway, voidId).catch((err: unknown) => log.warn({ err, order_id: r.order_id }, 'void left to reconciliation'));
+      if (voidId) await driveAction(ctx, gateway, voidId, nothing).catch((err: unknown) => log.warn({ err, order_id: r.order_id }, 'void left to reconciliation'));
     } catch (err) {
       log.error({ err, order_id: r.order_id }, 'could not expire a reservation');
     }
@@ -369,7 +375,7 @@ export async function reconcilePayments(db: Db, clock: Clock, gateway: PaymentGa
     if (!(await leaseAction(db, a, clock.now(), backoff(a.attempts)))) continue;
     const ctx = systemCtx(db, clock, log, a.tenant_id);
     try {
-      await driveAction(ctx, gateway, a.id);
+      await driveAction(ctx, gateway, a.id, nothing);
       settled++;
       log.info({ action_id: a.id, kind: a.kind, order_id: a.order_id, attempts: a.attempts + 1 }, 'payment action reconciled');
     } catch (err) {
