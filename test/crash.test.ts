@@ -75,7 +75,7 @@ for (const engine of engines()) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    test(`${KILLS} kills: no key with two orders, every key answered with its own order, stock adds up`, { timeout: 300_000 }, async () => {
+    test(`${KILLS} kills: no key with two orders, every key answered with its own order, stock adds up`, { timeout: 300_000 }, async (t) => {
       let server = await serve(env);
       const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
         const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
@@ -137,6 +137,7 @@ for (const engine of engines()) {
       server.kill('SIGTERM');
       await exited(server);
 
+      t.diagnostic(`${KILLS} kills, ${answered.size} keys, ${retries} retried requests`);
       assert.deepEqual(problems, []);
       assert.ok(answered.size >= CLIENTS * KILLS, `load ran (${answered.size} keys)`);
       assert.ok(retries > 0, 'some requests were cut by the kills and retried');
