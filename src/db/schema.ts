@@ -447,7 +447,7 @@ export interface PaymentActionsTable {
   input: string;
   /** JSON: what the provider answered. */
   result: string | null;
-  /** JSON: { status, code, detail } of a failed action, replayed to a retried request. */
+  /** JSON: { kind, code, detail } of a failed action, replayed to a retried request. */
   error: string | null;
   attempts: number;
   /** The reconciliation job takes a pending action only after this (a lease for the request working on it). */

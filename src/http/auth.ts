@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../context.ts';
 import { principalKey } from '../context.ts';
 import { safeEqual } from '../lib/crypto.ts';
-import { AppError, forbidden, unauthorized } from '../lib/errors.ts';
+import { AppError, forbidden, unauthenticated } from '../lib/errors.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
 import type { Access } from './access.ts';
 import type { HttpRateLimits } from './rate-limit.ts';
@@ -39,7 +39,7 @@ function bearer(req: FastifyRequest): string | null {
   const h = req.headers.authorization;
   if (h === undefined) return null;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  if (!m) throw unauthorized('invalid_authorization_header', 'Use "Authorization: Bearer <token>"');
+  if (!m) throw unauthenticated('invalid_authorization_header', 'Use "Authorization: Bearer <token>"');
   return m[1] as string;
 }
 
@@ -50,24 +50,24 @@ async function authenticate(req: FastifyRequest, a: Access, deps: { auth: AuthSe
 
   if (a.platform) {
     // Platform routes take the operator's secret and nothing else.
-    if (!deps.platformSecret) throw new AppError(404, 'route_not_found', 'The platform API is not enabled on this server');
-    if (!token) throw unauthorized('authentication_required', 'Send the platform secret as Authorization: Bearer <secret>');
-    if (!safeEqual(token, deps.platformSecret)) throw unauthorized('invalid_platform_secret', 'The platform secret is wrong');
+    if (!deps.platformSecret) throw new AppError('not_found', 'route_not_found', 'The platform API is not enabled on this server');
+    if (!token) throw unauthenticated('authentication_required', 'Send the platform secret as Authorization: Bearer <secret>');
+    if (!safeEqual(token, deps.platformSecret)) throw unauthenticated('invalid_platform_secret', 'The platform secret is wrong');
     return { kind: 'platform' };
   }
   if (token) {
     const p = token.startsWith('sk_') || token.startsWith('pk_') ? await deps.auth.principalFromKey(token) : await deps.auth.principalFromAccessToken(token);
     if (pk && 'tenantId' in p) {
       const shop = await deps.auth.principalFromKey(pk);
-      if (shop.kind !== 'shopper' || !('tenantId' in shop) || shop.tenantId !== p.tenantId) throw unauthorized('credential_mismatch', 'The publishable key and the token belong to different shops');
+      if (shop.kind !== 'shopper' || !('tenantId' in shop) || shop.tenantId !== p.tenantId) throw unauthenticated('credential_mismatch', 'The publishable key and the token belong to different shops');
     }
     return p;
   }
   if (pk) {
-    if (!pk.startsWith('pk_')) throw unauthorized('invalid_api_key', 'X-Publishable-Key takes a publishable key (pk_…)');
+    if (!pk.startsWith('pk_')) throw unauthenticated('invalid_api_key', 'X-Publishable-Key takes a publishable key (pk_…)');
     return deps.auth.principalFromKey(pk);
   }
-  throw unauthorized('authentication_required', 'This route needs a credential: Authorization: Bearer <token or key>, or X-Publishable-Key');
+  throw unauthenticated('authentication_required', 'This route needs a credential: Authorization: Bearer <token or key>, or X-Publishable-Key');
 }
 
 function authorize(p: Principal, a: Access): void {
@@ -82,13 +82,13 @@ function authorize(p: Principal, a: Access): void {
       if (!a.customer && !a.shopper) throw forbidden('principal_not_allowed', 'Customers cannot use this route');
       return;
     case 'shopper':
-      if (!a.shopper) throw (a.customer ? unauthorized('authentication_required', 'Log in as a customer first') : forbidden('principal_not_allowed', 'A publishable key cannot use this route'));
+      if (!a.shopper) throw (a.customer ? unauthenticated('authentication_required', 'Log in as a customer first') : forbidden('principal_not_allowed', 'A publishable key cannot use this route'));
       return;
     case 'platform':
       if (!a.platform) throw forbidden('principal_not_allowed', 'The platform secret cannot use this route');
       return;
     case 'anonymous':
     case 'system':
-      throw unauthorized('authentication_required', 'This route needs a credential');
+      throw unauthenticated('authentication_required', 'This route needs a credential');
   }
 }

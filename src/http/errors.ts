@@ -1,7 +1,25 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay from 'find-my-way';
-import { AppError, type FieldProblem } from '../lib/errors.ts';
+import { AppError, isServerSide, type ErrorKind, type FieldProblem } from '../lib/errors.ts';
 import { PROBLEM_TYPE_BASE, titleOf, type Problem } from './problem.ts';
+
+/** The HTTP status of each error kind: the one place where a kind becomes a status. */
+export const STATUS_OF: Readonly<Record<ErrorKind, number>> = {
+  malformed: 400,
+  unauthenticated: 401,
+  payment_failed: 402,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  precondition_failed: 412,
+  too_large: 413,
+  unsupported: 415,
+  invalid: 422,
+  rate_limited: 429,
+  internal: 500,
+  provider_failed: 502,
+  unavailable: 503,
+};
 
 /** Sends an RFC 9457 problem. The only place that turns errors into status codes. */
 export function sendProblem(reply: FastifyReply, status: number, code: string, detail: string, extra: { errors?: FieldProblem[] | undefined; headers?: Record<string, string> | undefined } = {}): FastifyReply {
@@ -90,8 +108,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {
-      if (err.status >= 500) req.log.error({ err }, 'service error');
-      return sendProblem(reply, err.status, err.code, err.message, { errors: err.errors, headers: err.headers });
+      if (isServerSide(err)) req.log.error({ err }, 'service error');
+      return sendProblem(reply, STATUS_OF[err.kind], err.code, err.message, { errors: err.errors, headers: err.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(err.retryAfterSeconds) } });
     }
     const fe = err as FastifyError;
     if (fe.validation) {

@@ -26,7 +26,7 @@ export function ifMatchVersion(req: FastifyRequest, id: string): number | null {
   const h = req.headers['if-match'];
   if (h === undefined || h === '*') return null;
   const m = /^(?:W\/)?"([^"]+?)\.(\d+)(?:\.[A-Za-z0-9_-]+)?"$/.exec(String(h).trim());
-  if (!m || m[1] !== id) throw new AppError(412, 'version_mismatch', 'If-Match does not name the current version of this resource');
+  if (!m || m[1] !== id) throw new AppError('precondition_failed', 'version_mismatch', 'If-Match does not name the current version of this resource');
   return Number(m[2]);
 }
 

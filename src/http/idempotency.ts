@@ -5,7 +5,7 @@ import { principalKey, type Executor, type RequestRecord } from '../context.ts';
 import type { Clock } from '../lib/clock.ts';
 import { addSeconds } from '../lib/clock.ts';
 import { sha256 } from '../lib/crypto.ts';
-import { AppError, badRequest, unprocessable } from '../lib/errors.ts';
+import { AppError, invalid, isServerSide, malformed } from '../lib/errors.ts';
 import { idempotencyRepository as repo, type KeyRef } from '../modules/idempotency/idempotency.repository.ts';
 import type { NodeRegistry } from '../modules/idempotency/nodes.ts';
 
@@ -43,7 +43,7 @@ declare module 'fastify' {
   }
 }
 
-const tooEarly = () => new AppError(409, 'idempotency_request_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly', { headers: { 'retry-after': '1' } });
+const tooEarly = () => new AppError('conflict', 'idempotency_request_in_progress', 'A request with this Idempotency-Key is still being processed; retry shortly', { retryAfterSeconds: 1 });
 
 /**
  * `Idempotency-Key` on POST/PUT/PATCH/DELETE, stored in the database (idempotency_keys):
@@ -64,7 +64,7 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock:
     const raw = req.headers['idempotency-key'];
     if (raw === undefined) return;
     const key = Array.isArray(raw) ? raw[0] : raw;
-    if (typeof key !== 'string' || !KEY_RE.test(key)) throw badRequest('invalid_idempotency_key', 'Idempotency-Key must be 1–255 visible ASCII characters');
+    if (typeof key !== 'string' || !KEY_RE.test(key)) throw malformed('invalid_idempotency_key', 'Idempotency-Key must be 1–255 visible ASCII characters');
     if (req.routeOptions.config.idempotent === false) return; // this route's answer holds a one-time secret: never stored
 
     const p = req.principal;
@@ -97,7 +97,7 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock:
         continue;
       }
       if (row.route !== route || row.body_hash !== bodyHash) {
-        throw unprocessable('idempotency_key_reused', 'This Idempotency-Key was used with a different request; use a new key for a new request');
+        throw invalid('idempotency_key_reused', 'This Idempotency-Key was used with a different request; use a new key for a new request');
       }
       if (row.state === 'done') {
         const headers = JSON.parse(row.response_headers ?? '{}') as Record<string, string>;
@@ -176,7 +176,7 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock:
    */
   app.decorate('idempotencyRace', async (req: FastifyRequest, err: unknown): Promise<unknown> => {
     const claim = req.idempotencyClaim;
-    if (!claim || claim.exists || !(err instanceof AppError) || err.status >= 500) return err;
+    if (!claim || claim.exists || !(err instanceof AppError) || isServerSide(err)) return err;
     const row = await repo.find(db, claim.ref);
     return row && row.state === 'in_flight' && row.body_hash === claim.bodyHash ? tooEarly() : err;
   });

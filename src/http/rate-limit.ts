@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { tooManyRequests } from '../lib/errors.ts';
+import { rateLimited } from '../lib/errors.ts';
 
 /**
  * Limiters live in Redis when REDIS_URL is set (every API node shares the counts), in memory otherwise.
@@ -61,6 +61,6 @@ export class HttpRateLimits {
     const prevRemaining = typeof prev === 'string' ? Number(/;r=(\d+)/.exec(prev)?.[1] ?? Infinity) : Infinity;
     reply.header('ratelimit-policy', this.policyHeader);
     if (limited || remaining <= prevRemaining) reply.header('ratelimit', `"${p.name}";r=${remaining};t=${reset}`);
-    if (limited) throw tooManyRequests('rate_limited', `Too many requests (${p.name} limit: ${p.quota} per ${p.window} s)`, reset);
+    if (limited) throw rateLimited('rate_limited', `Too many requests (${p.name} limit: ${p.quota} per ${p.window} s)`, reset);
   }
 }

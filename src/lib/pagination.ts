@@ -1,4 +1,4 @@
-import { badRequest } from './errors.ts';
+import { malformed } from './errors.ts';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
@@ -22,7 +22,7 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   } catch {
     // fall through
   }
-  throw badRequest('invalid_cursor', 'The cursor is not one this API returned', [{ pointer: '/query/cursor', detail: 'malformed cursor' }]);
+  throw malformed('invalid_cursor', 'The cursor is not one this API returned', [{ pointer: '/query/cursor', detail: 'malformed cursor' }]);
 }
 
 /** Rows fetched with `limit + 1` become a page: the extra row only says there is more. */

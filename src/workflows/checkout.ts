@@ -1,6 +1,6 @@
 import type { Ctx, RequestRecord } from '../context.ts';
 import type { OrderLinesTable, OrdersTable } from '../db/schema.ts';
-import { AppError, forbidden, ProviderUnavailable, unprocessable } from '../lib/errors.ts';
+import { AppError, forbidden, invalid, ProviderUnavailable } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
 import { cartForCheckout, markCartOrdered, reopenCart } from '../modules/carts/carts.service.ts';
 import { getCustomer } from '../modules/customers/customers.service.ts';
@@ -75,7 +75,7 @@ export const ORDER_CREATED = 'order_created';
 export async function checkout(ctx: Ctx, deps: CheckoutDeps, input: CheckoutInput, record?: RequestRecord): Promise<Order> {
   const p = ctx.principal;
   const staff = p.kind === 'user' || p.kind === 'api_key';
-  if ((input.cart_id === undefined) === (input.lines === undefined)) throw unprocessable('invalid_checkout', 'Send either cart_id or lines', [{ pointer: '/body', detail: 'cart_id xor lines' }]);
+  if ((input.cart_id === undefined) === (input.lines === undefined)) throw invalid('invalid_checkout', 'Send either cart_id or lines', [{ pointer: '/body', detail: 'cart_id xor lines' }]);
   if (input.lines !== undefined && !staff) throw forbidden('lines_need_secret_key', 'Only staff and secret keys can order lines directly; shoppers order a cart');
   if (input.customer_id !== undefined && !staff) throw forbidden('principal_not_allowed', 'Only staff can order for a customer');
   const provider = deps.gateway.provider(input.payment.provider);
@@ -116,13 +116,13 @@ async function placeOrder(c: Ctx, providerName: CheckoutInput['payment']['provid
   const lines = cart ? cart.lines : (input.lines ?? []);
   const customerId = p.kind === 'customer' ? p.customerId : (input.customer_id ?? cart?.cart.customer_id ?? null);
   const customer = customerId ? await getCustomer(c, customerId).catch(() => null) : null;
-  if (customerId && !customer) throw unprocessable('unknown_customer', 'No such customer in this shop', [{ pointer: '/body/customer_id', detail: 'unknown customer' }]);
+  if (customerId && !customer) throw invalid('unknown_customer', 'No such customer in this shop', [{ pointer: '/body/customer_id', detail: 'unknown customer' }]);
   const email = (input.email ?? cart?.cart.email ?? customer?.email ?? null)?.toLowerCase() ?? null;
-  if (!staff && !email) throw unprocessable('email_required', 'An email address is needed for the order confirmation', [{ pointer: '/body/email', detail: 'required' }]);
+  if (!staff && !email) throw invalid('email_required', 'An email address is needed for the order confirmation', [{ pointer: '/body/email', detail: 'required' }]);
   const shippingAddress = input.shipping_address ?? cart?.shippingAddress ?? null;
   const billingAddress = input.billing_address ?? cart?.billingAddress ?? shippingAddress;
   const shippingMethodId = input.shipping_method_id ?? cart?.cart.shipping_method_id ?? null;
-  if (shippingMethodId && !shippingAddress) throw unprocessable('shipping_address_required', 'A shipping method needs a shipping address', [{ pointer: '/body/shipping_address', detail: 'required' }]);
+  if (shippingMethodId && !shippingAddress) throw invalid('shipping_address_required', 'A shipping method needs a shipping address', [{ pointer: '/body/shipping_address', detail: 'required' }]);
   const discountCode = input.discount_code ?? cart?.cart.discount_code ?? null;
   const customerKey = customerId ?? email ?? `order:${orderId}`;
   await probe('validate');
@@ -218,7 +218,7 @@ export function failedOutcome(e: unknown): { ok: false; error: AppError; uncerta
   return { ok: false, error: e, uncertain: e instanceof ProviderUnavailable && e.uncertain };
 }
 
-export const actionError = (e: AppError): ActionError => ({ status: e.status, code: e.code, detail: e.message });
+export const actionError = (e: AppError): ActionError => ({ kind: e.kind, code: e.code, detail: e.message });
 
 /** Phases B and C, for a first attempt and for a retry that resumes from the recovery point. */
 async function payForOrder(ctx: Ctx, deps: CheckoutDeps, orderId: string, cardNumber: string | undefined, record: RequestRecord | undefined, placed: Placed | undefined): Promise<Order> {
@@ -262,7 +262,7 @@ async function answerCheckout(c: Ctx, orderId: string, record: RequestRecord | u
   if (action?.status === 'failed' && action.error) {
     await record?.checkpoint(c.db, 'settled', orderId);
     const e = action.error;
-    return { error: e.code === 'payment_provider_unavailable' ? new ProviderUnavailable('payment provider', e.detail, false, 5) : new AppError(e.status, e.code, e.detail) };
+    return { error: e.code === 'payment_provider_unavailable' ? new ProviderUnavailable('payment provider', e.detail, false, 5) : new AppError(e.kind, e.code, e.detail) };
   }
   if (action?.status === 'pending') return { error: new ProviderUnavailable('payment provider', 'the payment is still being settled; retry shortly', true, 5) };
   const order = await orderCreated(c, orderId);

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Ctx, RequestRecord } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
-import { AppError, conflict, ProviderUnavailable, unprocessable } from '../lib/errors.ts';
+import { AppError, conflict, invalid, ProviderUnavailable } from '../lib/errors.ts';
 import { mulDivRound } from '../lib/money.ts';
 import { convertReservation, expiredReservations, releaseReservation, restockOrder } from '../modules/inventory/inventory.service.ts';
 import { findOrderRow, getOrder, loadOrder, orderLines, recordEvent, transition, type Order } from '../modules/orders/orders.service.ts';
@@ -84,7 +84,7 @@ async function runAction<I>(ctx: Ctx, gateway: PaymentGateway, orderId: string, 
     const a = await findAction(c, actionId);
     if (a?.status === 'failed' && a.error) {
       await record?.checkpoint(c.db, 'settled', actionId);
-      return { error: new AppError(a.error.status, a.error.code, a.error.detail) };
+      return { error: new AppError(a.error.kind, a.error.code, a.error.detail) };
     }
     const order = await getOrder(c, orderId);
     await record?.complete(c.db, order);
@@ -132,7 +132,7 @@ async function callProvider(ctx: Ctx, gateway: PaymentGateway, action: PaymentAc
         const r = await call(p.provider, 'recoverAuthorize', (pr) =>
           pr.recoverAuthorize({ paymentId: p.id, tenantId: ctx.tenantId, orderId: action.order_id, amount: p.amount, currency: p.currency }),
         );
-        if (!r) return { ok: false, error: new AppError(409, 'checkout_interrupted', 'The checkout was interrupted before the payment was made; nothing was charged'), uncertain: false };
+        if (!r) return { ok: false, error: new AppError('conflict', 'checkout_interrupted', 'The checkout was interrupted before the payment was made; nothing was charged'), uncertain: false };
         return { ok: true, result: { authorization: r } };
       }
       case 'capture': {
@@ -284,15 +284,15 @@ export async function refundOrder(
     let linesValue = 0;
     for (const [i, l] of (input.lines ?? []).entries()) {
       const line = lines.find((x) => x.id === l.line_id);
-      if (!line) throw unprocessable('unknown_order_line', 'No such line in this order', [{ pointer: `/body/lines/${i}/line_id`, detail: 'unknown line' }]);
-      if (l.quantity > line.quantity) throw unprocessable('refund_exceeds_quantity', `Line ${line.sku} has only ${line.quantity}`, [{ pointer: `/body/lines/${i}/quantity`, detail: 'more than ordered' }]);
+      if (!line) throw invalid('unknown_order_line', 'No such line in this order', [{ pointer: `/body/lines/${i}/line_id`, detail: 'unknown line' }]);
+      if (l.quantity > line.quantity) throw invalid('refund_exceeds_quantity', `Line ${line.sku} has only ${line.quantity}`, [{ pointer: `/body/lines/${i}/quantity`, detail: 'more than ordered' }]);
       returned.set(line.variant_id, (returned.get(line.variant_id) ?? 0) + l.quantity);
       linesValue += mulDivRound(line.total, l.quantity, line.quantity);
     }
     const refundable = Number(o.amount_paid) - Number(o.amount_refunded);
     const amount = input.amount ?? (input.lines ? linesValue : refundable);
-    if (amount <= 0) throw unprocessable('invalid_refund', 'Nothing to refund', [{ pointer: '/body/amount', detail: 'must be positive' }]);
-    if (amount > refundable) throw unprocessable('refund_exceeds_payment', `At most ${refundable} can be refunded`, [{ pointer: '/body/amount', detail: `at most ${refundable}` }]);
+    if (amount <= 0) throw invalid('invalid_refund', 'Nothing to refund', [{ pointer: '/body/amount', detail: 'must be positive' }]);
+    if (amount > refundable) throw invalid('refund_exceeds_payment', `At most ${refundable} can be refunded`, [{ pointer: '/body/amount', detail: `at most ${refundable}` }]);
     // Check the transition before touching money.
     assertTransition(o.status, Number(o.amount_refunded) + amount >= Number(o.amount_paid) ? 'refunded' : 'partially_refunded');
     const parts = await reserveRefunds(c, await paymentsOf(c, [orderId]), amount, input.reason ?? 'refund');

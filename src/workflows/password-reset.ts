@@ -44,7 +44,7 @@ export async function sendResetCode(db: Db, clock: Clock, mailer: Mailer, jobId:
  * session of the account (whoever else was logged in is logged out).
  */
 export async function confirmReset(db: Db, clock: Clock, token: string, password: string, revokeSessions: (db: Executor, tenantId: string, subjectId: string) => Promise<void>): Promise<void> {
-  const invalid = () => new AppError(400, 'invalid_reset_code', 'The reset code is invalid, used or expired; ask for a new one');
+  const invalid = () => new AppError('malformed', 'invalid_reset_code', 'The reset code is invalid, used or expired; ask for a new one');
   const parsed = parseCredential(token);
   if (!parsed || parsed.prefix !== 'pr') throw invalid();
   await db.transaction().execute(async (trx) => {

@@ -4,7 +4,7 @@ import type { Deps } from '../../app.ts';
 import { access } from '../../http/access.ts';
 import { Body, Email, NoContent, Password } from '../../http/schemas.ts';
 import { confirmReset, requestReset } from '../../workflows/password-reset.ts';
-import { unauthorized } from '../../lib/errors.ts';
+import { unauthenticated } from '../../lib/errors.ts';
 import { LoginBody, LogoutBody, MeSchema, RefreshBody, TokenPairSchema } from './auth.schemas.ts';
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
@@ -47,10 +47,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       let target: { tenantId: string; sessionId: string } | null = null;
       if (req.body.refresh_token) {
         target = await deps.auth.sessionOfRefreshToken(req.body.refresh_token);
-        if (!target) throw unauthorized('invalid_refresh_token', 'The refresh token is invalid');
+        if (!target) throw unauthenticated('invalid_refresh_token', 'The refresh token is invalid');
       } else {
         const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-        if (!m) throw unauthorized('authentication_required', 'Send the refresh token in the body or the access token as Authorization: Bearer');
+        if (!m) throw unauthenticated('authentication_required', 'Send the refresh token in the body or the access token as Authorization: Bearer');
         const p = await deps.auth.principalFromAccessToken(m[1] as string);
         if (p.kind === 'user' || p.kind === 'customer') target = { tenantId: p.tenantId, sessionId: p.sessionId };
       }

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/database.ts';
 import type { Executor, Principal } from '../../context.ts';
 import { addSeconds, type Clock } from '../../lib/clock.ts';
-import { AppError, unauthorized } from '../../lib/errors.ts';
+import { AppError, unauthenticated } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { findCustomerCredentials } from '../customers/customers.service.ts';
 import { findUserCredentials, recordLogin } from '../staff/staff.service.ts';
@@ -21,9 +21,9 @@ export interface TokenPair {
   refresh_expires_at: string;
 }
 
-const invalidCredentials = () => unauthorized('invalid_credentials', 'Email or password is wrong');
-const invalidToken = () => unauthorized('invalid_token', 'The access token is invalid or expired');
-const tenantSuspended = () => new AppError(403, 'tenant_suspended', 'This shop is suspended; contact the platform operator');
+const invalidCredentials = () => unauthenticated('invalid_credentials', 'Email or password is wrong');
+const invalidToken = () => unauthenticated('invalid_token', 'The access token is invalid or expired');
+const tenantSuspended = () => new AppError('forbidden', 'tenant_suspended', 'This shop is suspended; contact the platform operator');
 
 export interface AuthDeps {
   db: Db;
@@ -53,7 +53,7 @@ export class AuthService {
     }
     await this.d.throttle.succeed(account);
     if (tenant.status !== 'active') throw tenantSuspended();
-    if (user.status !== 'active') throw new AppError(403, 'account_disabled', 'This account is disabled');
+    if (user.status !== 'active') throw new AppError('forbidden', 'account_disabled', 'This account is disabled');
     const pair = await this.startSession(db, tenant.id, 'user', user.id);
     await recordLogin(db, tenant.id, user.id, this.d.clock.now().toISOString());
     return pair;
@@ -71,7 +71,7 @@ export class AuthService {
       throw invalidCredentials();
     }
     await this.d.throttle.succeed(account);
-    if (c.status !== 'active') throw new AppError(403, 'account_disabled', 'This account is disabled');
+    if (c.status !== 'active') throw new AppError('forbidden', 'account_disabled', 'This account is disabled');
     return { tokens: await this.startSession(db, tenantId, 'customer', c.id), customerId: c.id };
   }
 
@@ -99,28 +99,28 @@ export class AuthService {
   async refresh(refreshToken: string): Promise<TokenPair> {
     const { db } = this.d;
     const parsed = parseCredential(refreshToken);
-    if (!parsed || parsed.prefix !== 'rt') throw unauthorized('invalid_refresh_token', 'The refresh token is invalid');
+    if (!parsed || parsed.prefix !== 'rt') throw unauthenticated('invalid_refresh_token', 'The refresh token is invalid');
     const now = this.d.clock.now().toISOString();
     return db.transaction().execute(async (trx) => {
       const row = await repo.findRefreshToken(trx, parsed.tenantId, parsed.hash);
-      if (!row) throw unauthorized('invalid_refresh_token', 'The refresh token is invalid');
+      if (!row) throw unauthenticated('invalid_refresh_token', 'The refresh token is invalid');
       if (row.tenant_status !== 'active') throw tenantSuspended();
-      if (row.revoked_at !== null) throw unauthorized('session_revoked', 'This session has ended; log in again');
+      if (row.revoked_at !== null) throw unauthenticated('session_revoked', 'This session has ended; log in again');
       if (row.used_at !== null || !(await repo.spendRefreshToken(trx, parsed.tenantId, row.id, now))) throw new ReuseDetected();
-      if (row.expires_at <= now || row.session_expires_at <= now) throw unauthorized('session_expired', 'This session has expired; log in again');
+      if (row.expires_at <= now || row.session_expires_at <= now) throw unauthenticated('session_expired', 'This session has expired; log in again');
       // The account may have been disabled or deleted since.
       const alive =
         row.subject_type === 'user'
           ? await repo.findUserPrincipal(trx, parsed.tenantId, row.subject_id, row.session_id)
           : await repo.findCustomerPrincipal(trx, parsed.tenantId, row.subject_id, row.session_id);
-      if (!alive || alive.status !== 'active') throw unauthorized('session_revoked', 'This session has ended; log in again');
+      if (!alive || alive.status !== 'active') throw unauthenticated('session_revoked', 'This session has ended; log in again');
       return this.issue(trx, parsed.tenantId, row.session_id, row.subject_type, row.subject_id, row.session_expires_at);
     }).catch(async (e: unknown) => {
       // The revocation must outlive the failed transaction: write it on its own.
       if (e instanceof ReuseDetected) {
         const row = await repo.findRefreshToken(db, parsed.tenantId, parsed.hash);
         if (row) await repo.revokeSession(db, parsed.tenantId, row.session_id, 'refresh_token_reused', now);
-        throw unauthorized('refresh_token_reused', 'This refresh token was already used; the session is revoked — log in again');
+        throw unauthenticated('refresh_token_reused', 'This refresh token was already used; the session is revoked — log in again');
       }
       throw e;
     });
@@ -166,7 +166,7 @@ export class AuthService {
   /** `sk_…` → API-key principal with its scoped permissions; `pk_…` → anonymous shopper of that shop. */
   async principalFromKey(key: string): Promise<Principal> {
     const parsed = parseCredential(key);
-    const invalid = () => unauthorized('invalid_api_key', 'The API key is invalid or revoked');
+    const invalid = () => unauthenticated('invalid_api_key', 'The API key is invalid or revoked');
     if (!parsed || parsed.prefix === 'rt' || parsed.prefix === 'pr') throw invalid();
     const row = await repo.findApiKey(this.d.db, parsed.tenantId, parsed.hash);
     if (!row || row.revoked_at !== null || row.type !== (parsed.prefix === 'sk' ? 'secret' : 'publishable')) throw invalid();

@@ -1,5 +1,5 @@
 import argon2 from 'argon2';
-import { badRequest } from '../../lib/errors.ts';
+import { malformed } from '../../lib/errors.ts';
 
 /** OWASP Password Storage Cheat Sheet: argon2id, m = 19 MiB, t = 2, p = 1. */
 const OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -29,6 +29,6 @@ export async function verifyPassword(hash: string | null, password: string): Pro
 
 /** Length rules of NIST SP 800-63B: at least 10 characters, no composition rules, long passphrases welcome. */
 export function checkPasswordStrength(password: string, pointer = '/body/password'): void {
-  if (password.length < PASSWORD_MIN) throw badRequest('weak_password', `Password must have at least ${PASSWORD_MIN} characters`, [{ pointer, detail: 'too short' }]);
-  if (password.length > PASSWORD_MAX) throw badRequest('weak_password', `Password must have at most ${PASSWORD_MAX} characters`, [{ pointer, detail: 'too long' }]);
+  if (password.length < PASSWORD_MIN) throw malformed('weak_password', `Password must have at least ${PASSWORD_MIN} characters`, [{ pointer, detail: 'too short' }]);
+  if (password.length > PASSWORD_MAX) throw malformed('weak_password', `Password must have at most ${PASSWORD_MAX} characters`, [{ pointer, detail: 'too long' }]);
 }

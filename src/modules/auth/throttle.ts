@@ -1,6 +1,6 @@
 import type { RateLimiterRes} from 'rate-limiter-flexible';
 import { type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { tooManyRequests } from '../../lib/errors.ts';
+import { rateLimited } from '../../lib/errors.ts';
 
 /**
  * Failed-login throttling (OWASP): an account that failed `maxFailures` times in a row waits
@@ -28,7 +28,7 @@ export class LoginThrottle {
     );
     if (blocked.length) {
       const wait = Math.max(...blocked.map((r) => r.msBeforeNext)) / 1000;
-      throw tooManyRequests('too_many_login_attempts', 'Too many failed logins; wait before trying again', wait);
+      throw rateLimited('too_many_login_attempts', 'Too many failed logins; wait before trying again', wait);
     }
   }
 

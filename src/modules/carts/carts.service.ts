@@ -1,6 +1,6 @@
 import type { Ctx } from '../../context.ts';
 import type { CartsTable } from '../../db/schema.ts';
-import { AppError, conflict, notFound, unprocessable } from '../../lib/errors.ts';
+import { AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { sellableVariants } from '../catalog/catalog.service.ts';
 import { quote, shippingOptions, MAX_LINE_QUANTITY, MAX_LINES, type Address, type Quote } from '../pricing/pricing.service.ts';
@@ -79,7 +79,7 @@ export async function viewCart(ctx: Ctx, id: string): Promise<PricedCart> {
         q = await quote(ctx, shop, { lines: priceable, discount_code: discount, shipping_method_id: shipping, shipping_address: parse<Address>(c.shipping_address), customer_key: c.customer_id ?? c.email });
         break;
       } catch (e) {
-        if (!(e instanceof AppError) || e.status !== 422) throw e;
+        if (!(e instanceof AppError) || e.kind !== 'invalid') throw e;
         warnings.push({ code: e.code, detail: e.message });
         if (e.code.includes('discount')) discount = null;
         else if (e.code.includes('shipping')) shipping = null;
@@ -110,7 +110,7 @@ export async function viewCart(ctx: Ctx, id: string): Promise<PricedCart> {
 async function checkVariants(ctx: Ctx, ids: string[]): Promise<void> {
   const sellable = await sellableVariants(ctx.db, ctx.tenantId, ids);
   const bad = ids.filter((id) => !sellable.get(id)?.active);
-  if (bad.length) throw unprocessable(bad.some((id) => !sellable.has(id)) ? 'unknown_variant' : 'variant_unavailable', 'Some variants cannot be sold', bad.map((id) => ({ pointer: '/body/variant_id', detail: `${id}: not for sale` })));
+  if (bad.length) throw invalid(bad.some((id) => !sellable.has(id)) ? 'unknown_variant' : 'variant_unavailable', 'Some variants cannot be sold', bad.map((id) => ({ pointer: '/body/variant_id', detail: `${id}: not for sale` })));
 }
 
 export async function createCart(ctx: Ctx, input: { email?: string | undefined; lines?: { variant_id: string; quantity: number }[] | undefined }): Promise<PricedCart> {
@@ -140,9 +140,9 @@ export async function createCart(ctx: Ctx, input: { email?: string | undefined; 
 
 async function assertLimits(ctx: Ctx, cartId: string): Promise<void> {
   const lines = await repo.lines(ctx.db, ctx.tenantId, cartId);
-  if (lines.length > MAX_LINES) throw unprocessable('too_many_lines', `A cart holds at most ${MAX_LINES} lines`);
+  if (lines.length > MAX_LINES) throw invalid('too_many_lines', `A cart holds at most ${MAX_LINES} lines`);
   const big = lines.find((l) => l.quantity > MAX_LINE_QUANTITY);
-  if (big) throw unprocessable('quantity_too_large', `At most ${MAX_LINE_QUANTITY} of one variant`, [{ pointer: '/body/quantity', detail: 'too large' }]);
+  if (big) throw invalid('quantity_too_large', `At most ${MAX_LINE_QUANTITY} of one variant`, [{ pointer: '/body/quantity', detail: 'too large' }]);
 }
 
 export async function addLine(ctx: Ctx, cartId: string, input: { variant_id: string; quantity: number }): Promise<PricedCart> {
@@ -189,7 +189,7 @@ export async function updateCart(ctx: Ctx, cartId: string, patch: CartPatch): Pr
   if (patch.billing_address !== undefined) next.billing_address = patch.billing_address ? JSON.stringify(patch.billing_address) : null;
   if (next.discount_code || next.shipping_method_id) {
     const lines = await repo.lines(ctx.db, ctx.tenantId, cartId);
-    if (lines.length === 0) throw unprocessable('empty_cart', 'Add something to the cart first');
+    if (lines.length === 0) throw invalid('empty_cart', 'Add something to the cart first');
     const merged = { ...c, ...next };
     await quote(ctx, await getShop(ctx), {
       lines,
@@ -240,7 +240,7 @@ export async function cartForCheckout(ctx: Ctx, cartId: string) {
   const c = await load(ctx, cartId);
   if (c.status !== 'open') throw conflict('cart_not_open', c.status === 'ordered' ? 'This cart has already been ordered' : 'This cart was merged into another');
   const lines = await repo.lines(ctx.db, ctx.tenantId, cartId);
-  if (lines.length === 0) throw unprocessable('empty_cart', 'The cart is empty');
+  if (lines.length === 0) throw invalid('empty_cart', 'The cart is empty');
   return { cart: c, lines: lines.map((l) => ({ variant_id: l.variant_id, quantity: l.quantity })), shippingAddress: parse<Address>(c.shipping_address), billingAddress: parse<Address>(c.billing_address) };
 }
 

@@ -1,7 +1,7 @@
 import type { Ctx, Executor } from '../../context.ts';
 import type { CategoriesTable, CollectionsTable, ProductsTable, VariantsTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
-import { AppError, badRequest, conflict, notFound, unprocessable, type FieldProblem } from '../../lib/errors.ts';
+import { AppError, conflict, invalid, malformed, notFound, type FieldProblem } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { availableByVariant, setInitialStock } from '../inventory/inventory.service.ts';
@@ -127,9 +127,9 @@ async function hydrate(ctx: Ctx, rows: ProductsTable[]): Promise<Product[]> {
 function checkOptions(options: ProductOption[]): void {
   const names = new Set<string>();
   options.forEach((o, i) => {
-    if (names.has(o.name)) throw unprocessable('invalid_options', `Option "${o.name}" is listed twice`, [{ pointer: `/body/options/${i}/name`, detail: 'duplicate' }]);
+    if (names.has(o.name)) throw invalid('invalid_options', `Option "${o.name}" is listed twice`, [{ pointer: `/body/options/${i}/name`, detail: 'duplicate' }]);
     names.add(o.name);
-    if (new Set(o.values).size !== o.values.length) throw unprocessable('invalid_options', `Option "${o.name}" repeats a value`, [{ pointer: `/body/options/${i}/values`, detail: 'duplicate value' }]);
+    if (new Set(o.values).size !== o.values.length) throw invalid('invalid_options', `Option "${o.name}" repeats a value`, [{ pointer: `/body/options/${i}/values`, detail: 'duplicate value' }]);
   });
 }
 
@@ -143,7 +143,7 @@ function checkVariant(options: ProductOption[], v: VariantInput, pointer: string
   }
   for (const k of Object.keys(values)) if (!options.some((o) => o.name === k)) problems.push({ pointer: `${pointer}/option_values/${k}`, detail: 'is not an option of this product' });
   if (v.compare_at_price !== undefined && v.compare_at_price !== null && v.compare_at_price < v.price) problems.push({ pointer: `${pointer}/compare_at_price`, detail: 'must be at least the price' });
-  if (problems.length) throw unprocessable('invalid_variant', 'A variant does not fit the product’s options', problems);
+  if (problems.length) throw invalid('invalid_variant', 'A variant does not fit the product’s options', problems);
   return values;
 }
 
@@ -152,7 +152,7 @@ function comboKey(options: ProductOption[], values: Record<string, string>): str
 }
 
 async function checkCategory(ctx: Ctx, id: string | null | undefined): Promise<void> {
-  if (id && !(await repo.findCategory(ctx.db, ctx.tenantId, id))) throw unprocessable('unknown_category', 'No such category in this shop', [{ pointer: '/body/category_id', detail: 'unknown category' }]);
+  if (id && !(await repo.findCategory(ctx.db, ctx.tenantId, id))) throw invalid('unknown_category', 'No such category in this shop', [{ pointer: '/body/category_id', detail: 'unknown category' }]);
 }
 
 function variantRow(ctx: Ctx, productId: string, v: VariantInput, values: Record<string, string>, position: number, now: string): VariantsTable {
@@ -194,14 +194,14 @@ async function refreshDerived(ctx: Ctx, productId: string, bumpFrom: number | nu
   await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
 }
 
-const versionMismatch = () => new AppError(412, 'version_mismatch', 'The product was changed since you read it; fetch it again');
+const versionMismatch = () => new AppError('precondition_failed', 'version_mismatch', 'The product was changed since you read it; fetch it again');
 
 // --- products ------------------------------------------------------------------------------------
 
 export async function createProduct(ctx: Ctx, input: ProductInput): Promise<Product> {
   const options = input.options ?? [];
   checkOptions(options);
-  if (input.variants.length > 1 && options.length === 0) throw unprocessable('invalid_variant', 'Several variants need options to tell them apart', [{ pointer: '/body/options', detail: 'required with more than one variant' }]);
+  if (input.variants.length > 1 && options.length === 0) throw invalid('invalid_variant', 'Several variants need options to tell them apart', [{ pointer: '/body/options', detail: 'required with more than one variant' }]);
   await checkCategory(ctx, input.category_id);
   const now = ctx.clock.now().toISOString();
   const id = newId('product');
@@ -210,9 +210,9 @@ export async function createProduct(ctx: Ctx, input: ProductInput): Promise<Prod
   const rows = input.variants.map((v, i) => {
     const values = checkVariant(options, v, `/body/variants/${i}`);
     const key = comboKey(options, values);
-    if (seen.has(key)) throw unprocessable('invalid_variant', 'Two variants have the same option values', [{ pointer: `/body/variants/${i}/option_values`, detail: 'duplicate combination' }]);
+    if (seen.has(key)) throw invalid('invalid_variant', 'Two variants have the same option values', [{ pointer: `/body/variants/${i}/option_values`, detail: 'duplicate combination' }]);
     seen.add(key);
-    if (skus.has(v.sku)) throw unprocessable('invalid_variant', 'Two variants have the same SKU', [{ pointer: `/body/variants/${i}/sku`, detail: 'duplicate SKU' }]);
+    if (skus.has(v.sku)) throw invalid('invalid_variant', 'Two variants have the same SKU', [{ pointer: `/body/variants/${i}/sku`, detail: 'duplicate SKU' }]);
     skus.add(v.sku);
     return variantRow(ctx, id, v, values, i, now);
   });
@@ -308,14 +308,14 @@ function decodeSortCursor(cursor: string | undefined): { id: string; k: string |
   } catch {
     // fall through
   }
-  throw badRequest('invalid_cursor', 'The cursor is not one this API returned', [{ pointer: '/query/cursor', detail: 'malformed cursor' }]);
+  throw malformed('invalid_cursor', 'The cursor is not one this API returned', [{ pointer: '/query/cursor', detail: 'malformed cursor' }]);
 }
 
 /** Search and browse. Shoppers see active products only; staff filter by status. */
 export async function listProducts(ctx: Ctx, query: ListProductsQuery): Promise<Page<Product>> {
   const sort = query.sort ?? 'newest';
   if (query.min_price !== undefined && query.max_price !== undefined && query.min_price > query.max_price) {
-    throw badRequest('validation_failed', 'min_price is above max_price', [{ pointer: '/query/min_price', detail: 'must not exceed max_price' }]);
+    throw malformed('validation_failed', 'min_price is above max_price', [{ pointer: '/query/min_price', detail: 'must not exceed max_price' }]);
   }
   let categoryIds: string[] | undefined;
   if (query.category_id) {
@@ -361,9 +361,9 @@ export async function addVariant(ctx: Ctx, productId: string, input: VariantInpu
   const options = JSON.parse(p.options) as ProductOption[];
   const values = checkVariant(options, input, '/body');
   const existing = await repo.variantsOf(ctx.db, ctx.tenantId, [productId]);
-  if (options.length === 0 && existing.length > 0) throw unprocessable('invalid_variant', 'Add options to the product before a second variant');
+  if (options.length === 0 && existing.length > 0) throw invalid('invalid_variant', 'Add options to the product before a second variant');
   if (existing.some((v) => comboKey(options, JSON.parse(v.option_values) as Record<string, string>) === comboKey(options, values))) {
-    throw unprocessable('invalid_variant', 'A variant with these option values exists', [{ pointer: '/body/option_values', detail: 'duplicate combination' }]);
+    throw invalid('invalid_variant', 'A variant with these option values exists', [{ pointer: '/body/option_values', detail: 'duplicate combination' }]);
   }
   const row = variantRow(ctx, productId, input, values, existing.length, ctx.clock.now().toISOString());
   try {
@@ -389,7 +389,7 @@ export async function updateVariant(
   }
   const price = next.price ?? Number(v.price);
   const cap = next.compare_at_price !== undefined ? next.compare_at_price : v.compare_at_price;
-  if (cap !== null && cap !== undefined && cap < price) throw unprocessable('invalid_variant', 'compare_at_price must be at least the price', [{ pointer: '/body/compare_at_price', detail: 'below price' }]);
+  if (cap !== null && cap !== undefined && cap < price) throw invalid('invalid_variant', 'compare_at_price must be at least the price', [{ pointer: '/body/compare_at_price', detail: 'below price' }]);
   try {
     await repo.updateVariant(ctx.db, ctx.tenantId, id, next);
   } catch (e) {
@@ -462,7 +462,7 @@ export async function listCategories(ctx: Ctx): Promise<Category[]> {
 }
 
 export async function createCategory(ctx: Ctx, input: { name: string; handle?: string | undefined; parent_id?: string | null | undefined; position?: number | undefined }): Promise<Category> {
-  if (input.parent_id && !(await repo.findCategory(ctx.db, ctx.tenantId, input.parent_id))) throw unprocessable('unknown_category', 'No such parent category', [{ pointer: '/body/parent_id', detail: 'unknown category' }]);
+  if (input.parent_id && !(await repo.findCategory(ctx.db, ctx.tenantId, input.parent_id))) throw invalid('unknown_category', 'No such parent category', [{ pointer: '/body/parent_id', detail: 'unknown category' }]);
   const now = ctx.clock.now().toISOString();
   const row: CategoriesTable = { tenant_id: ctx.tenantId, id: newId('category'), parent_id: input.parent_id ?? null, name: input.name, handle: input.handle ?? slugify(input.name), position: input.position ?? 0, created_at: now, updated_at: now };
   try {
@@ -480,8 +480,8 @@ export async function updateCategory(ctx: Ctx, id: string, patch: { name?: strin
   if (!c) throw notFound('Category');
   if (patch.parent_id) {
     const all = await repo.listCategories(ctx.db, ctx.tenantId);
-    if (!all.some((x) => x.id === patch.parent_id)) throw unprocessable('unknown_category', 'No such parent category', [{ pointer: '/body/parent_id', detail: 'unknown category' }]);
-    if (descendantsOf(all, id).includes(patch.parent_id)) throw unprocessable('category_cycle', 'A category cannot sit under itself or its descendants', [{ pointer: '/body/parent_id', detail: 'would make a cycle' }]);
+    if (!all.some((x) => x.id === patch.parent_id)) throw invalid('unknown_category', 'No such parent category', [{ pointer: '/body/parent_id', detail: 'unknown category' }]);
+    if (descendantsOf(all, id).includes(patch.parent_id)) throw invalid('category_cycle', 'A category cannot sit under itself or its descendants', [{ pointer: '/body/parent_id', detail: 'would make a cycle' }]);
   }
   const next: Partial<CategoriesTable> = { updated_at: ctx.clock.now().toISOString() };
   if (patch.name !== undefined) next.name = patch.name;
@@ -534,7 +534,7 @@ export async function listCollections(ctx: Ctx, limit: number, cursor?: string):
 async function checkProducts(ctx: Ctx, ids: readonly string[]): Promise<void> {
   const found = new Set(await repo.existingProductIds(ctx.db, ctx.tenantId, ids));
   const missing = ids.filter((id) => !found.has(id));
-  if (missing.length) throw unprocessable('unknown_product', 'Some products are not in this shop', missing.map((id) => ({ pointer: `/body/product_ids/${ids.indexOf(id)}`, detail: 'unknown product' })));
+  if (missing.length) throw invalid('unknown_product', 'Some products are not in this shop', missing.map((id) => ({ pointer: `/body/product_ids/${ids.indexOf(id)}`, detail: 'unknown product' })));
 }
 
 export async function createCollection(ctx: Ctx, input: { title: string; handle?: string | undefined; description?: string | undefined; product_ids?: string[] | undefined }): Promise<Collection> {

@@ -3,7 +3,7 @@ import type { InventoryLedgerTable, LedgerReason } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { addSeconds } from '../../lib/clock.ts';
-import { AppError, conflict, notFound, unprocessable } from '../../lib/errors.ts';
+import { AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
 import { emitEvent } from '../events/events.ts';
@@ -91,8 +91,8 @@ export async function adjustStock(
   if (!(await variantExists(input.variant_id))) throw notFound('Variant');
   const locationId = input.location_id ?? (await defaultLocationId(ctx.db, ctx.clock, ctx.tenantId));
   if (!(await repo.findLocation(ctx.db, ctx.tenantId, locationId))) throw notFound('Location');
-  if ((input.delta === undefined) === (input.set_to === undefined)) throw unprocessable('invalid_adjustment', 'Send exactly one of delta or set_to', [{ pointer: '/body', detail: 'delta xor set_to' }]);
-  if (input.reason === 'count' && input.set_to === undefined) throw unprocessable('invalid_adjustment', 'A count sets the level: send set_to');
+  if ((input.delta === undefined) === (input.set_to === undefined)) throw invalid('invalid_adjustment', 'Send exactly one of delta or set_to', [{ pointer: '/body', detail: 'delta xor set_to' }]);
+  if (input.reason === 'count' && input.set_to === undefined) throw invalid('invalid_adjustment', 'A count sets the level: send set_to');
   const at = ctx.clock.now().toISOString();
   await repo.ensureLevel(ctx.db, ctx.tenantId, input.variant_id, locationId, at);
   let delta = input.delta ?? 0;
@@ -153,7 +153,7 @@ export async function takeStock(ctx: Ctx, orderId: string, lines: readonly TakeL
     if (left > 0) short.push({ sku: line.sku, requested: line.quantity, available: total });
   }
   if (short.length) {
-    throw new AppError(409, 'insufficient_stock', `Not enough stock for ${short.map((s) => `${s.sku} (requested ${s.requested}, available ${s.available})`).join(', ')}`, {
+    throw new AppError('conflict', 'insufficient_stock', `Not enough stock for ${short.map((s) => `${s.sku} (requested ${s.requested}, available ${s.available})`).join(', ')}`, {
       errors: short.map((s) => ({ pointer: `/lines/${s.sku}`, detail: `only ${s.available} available` })),
     });
   }

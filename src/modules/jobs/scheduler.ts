@@ -2,7 +2,7 @@ import { Cron } from 'croner';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { unprocessable } from '../../lib/errors.ts';
+import { invalid } from '../../lib/errors.ts';
 import { ulid } from '../../lib/ids.ts';
 import { enqueue } from './jobs.service.ts';
 import { jobsRepository as repo } from './jobs.repository.ts';
@@ -22,7 +22,7 @@ export function parseCron(expr: string, timezone = 'UTC'): Cron {
   try {
     return new Cron(expr, { paused: true, timezone });
   } catch (e) {
-    throw unprocessable('invalid_cron', `Not a cron expression: ${(e as Error).message}`, [{ pointer: '/body/cron', detail: 'does not parse' }]);
+    throw invalid('invalid_cron', `Not a cron expression: ${(e as Error).message}`, [{ pointer: '/body/cron', detail: 'does not parse' }]);
   }
 }
 

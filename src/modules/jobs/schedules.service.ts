@@ -1,7 +1,7 @@
 import type { Ctx, Executor } from '../../context.ts';
 import type { ShopSchedulesTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
-import { conflict, notFound, unprocessable } from '../../lib/errors.ts';
+import { conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { isValidTimeZone } from '../../lib/timezones.ts';
 import { parseCron, type Schedule } from './scheduler.ts';
@@ -38,7 +38,7 @@ const toSchedule = (r: ShopSchedulesTable): ShopSchedule => ({
 });
 
 function check(cron: string, timezone: string): void {
-  if (!isValidTimeZone(timezone)) throw unprocessable('invalid_timezone', 'Unknown time zone', [{ pointer: '/body/timezone', detail: 'not an IANA time zone' }]);
+  if (!isValidTimeZone(timezone)) throw invalid('invalid_timezone', 'Unknown time zone', [{ pointer: '/body/timezone', detail: 'not an IANA time zone' }]);
   parseCron(cron, timezone);
 }
 

@@ -1,6 +1,6 @@
 import { actorOf, type Ctx } from '../../context.ts';
 import type { OrderLinesTable, OrdersTable, OrderStatus } from '../../db/schema.ts';
-import { AppError, conflict, notFound, unprocessable } from '../../lib/errors.ts';
+import { AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { emitEvent, type EventType } from '../events/events.ts';
@@ -215,9 +215,9 @@ export async function fulfil(ctx: Ctx, orderId: string, input: { carrier: string
     const after = new Map(lines.map((l) => [l.id, l.fulfilled_quantity]));
     for (const [i, w] of wanted.entries()) {
       const line = lines.find((l) => l.id === w.line_id);
-      if (!line) throw unprocessable('unknown_order_line', 'No such line in this order', [{ pointer: `/body/lines/${i}/line_id`, detail: 'unknown line' }]);
+      if (!line) throw invalid('unknown_order_line', 'No such line in this order', [{ pointer: `/body/lines/${i}/line_id`, detail: 'unknown line' }]);
       const next = (after.get(line.id) ?? 0) + w.quantity;
-      if (next > line.quantity) throw unprocessable('fulfillment_exceeds_quantity', `Line ${line.sku} has only ${line.quantity - line.fulfilled_quantity} left to fulfil`, [{ pointer: `/body/lines/${i}/quantity`, detail: 'more than ordered' }]);
+      if (next > line.quantity) throw invalid('fulfillment_exceeds_quantity', `Line ${line.sku} has only ${line.quantity - line.fulfilled_quantity} left to fulfil`, [{ pointer: `/body/lines/${i}/quantity`, detail: 'more than ordered' }]);
       after.set(line.id, next);
     }
     return lines.every((l) => (after.get(l.id) ?? 0) >= l.quantity) ? 'fulfilled' : 'partially_fulfilled';
@@ -232,7 +232,7 @@ export async function fulfil(ctx: Ctx, orderId: string, input: { carrier: string
 export async function complete(ctx: Ctx, orderId: string): Promise<void> {
   const o = await loadOrder(ctx, orderId);
   const lines = await repo.lines(ctx.db, ctx.tenantId, [orderId]);
-  if (lines.some((l) => l.fulfilled_quantity < l.quantity)) throw new AppError(409, 'invalid_order_transition', 'Only a fully fulfilled order can be completed');
+  if (lines.some((l) => l.fulfilled_quantity < l.quantity)) throw new AppError('conflict', 'invalid_order_transition', 'Only a fully fulfilled order can be completed');
   await transition(ctx, o, 'completed');
 }
 

@@ -28,5 +28,5 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
 }
 
 export function assertTransition(from: OrderStatus, to: OrderStatus): void {
-  if (!canTransition(from, to)) throw new AppError(409, 'invalid_order_transition', `An order that is ${from} cannot become ${to}`);
+  if (!canTransition(from, to)) throw new AppError('conflict', 'invalid_order_transition', `An order that is ${from} cannot become ${to}`);
 }

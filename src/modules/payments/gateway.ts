@@ -1,6 +1,6 @@
 import { BrokenCircuitError, ConsecutiveBreaker, TaskCancelledError, TimeoutStrategy, circuitBreaker, handleWhen, timeout, wrap, type IPolicy } from 'cockatiel';
 import type { Executor } from '../../context.ts';
-import { AppError, ProviderUnavailable } from '../../lib/errors.ts';
+import { AppError, isServerSide, ProviderUnavailable } from '../../lib/errors.ts';
 import { assertOutsideTransaction } from '../../lib/outside.ts';
 import { providerOf, type ProviderRegistry } from './payments.service.ts';
 import type { PaymentProvider } from './providers.ts';
@@ -52,7 +52,7 @@ export class PaymentGateway {
   private policy(name: string): IPolicy {
     let p = this.policies.get(name);
     if (!p) {
-      const failure = (e: unknown) => e instanceof TaskCancelledError || !(e instanceof AppError) || e.status >= 500;
+      const failure = (e: unknown) => e instanceof TaskCancelledError || !(e instanceof AppError) || isServerSide(e);
       const breaker = circuitBreaker(handleWhen(failure), { halfOpenAfter: this.opts.breakerOpenSeconds * 1000, breaker: new ConsecutiveBreaker(this.opts.breakerFailures) });
       // Outermost first: the breaker sees the timeout's cancellation as a failure.
       p = wrap(breaker, timeout(this.opts.timeoutMs, TimeoutStrategy.Aggressive));

@@ -28,14 +28,14 @@ export const paymentsRoutes: FastifyPluginAsync<{ deps: Deps; stripe: Stripe | n
     },
     async (req) => {
       const secret = deps.config.stripe?.webhookSecret;
-      if (!stripe || !secret) throw new AppError(404, 'route_not_found', 'Stripe is not configured on this server');
+      if (!stripe || !secret) throw new AppError('not_found', 'route_not_found', 'Stripe is not configured on this server');
       const signature = req.headers['stripe-signature'];
-      if (typeof signature !== 'string') throw new AppError(400, 'invalid_signature', 'The Stripe-Signature header is missing');
+      if (typeof signature !== 'string') throw new AppError('malformed', 'invalid_signature', 'The Stripe-Signature header is missing');
       let event: Stripe.Event;
       try {
         event = stripe.webhooks.constructEvent(req.body as string, signature, secret);
       } catch {
-        throw new AppError(400, 'invalid_signature', 'The Stripe signature does not match this body');
+        throw new AppError('malformed', 'invalid_signature', 'The Stripe signature does not match this body');
       }
       const outcome = await applyStripeEvent(deps.db, deps.clock, req.log, event);
       req.log.info({ stripe_event: event.id, type: event.type, outcome }, 'stripe webhook');

@@ -2,7 +2,7 @@ import type { Ctx, Executor } from '../../context.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import type { PaymentActionKind, PaymentActionsTable, PaymentsTable, RefundStatus } from '../../db/schema.ts';
 import { addSeconds } from '../../lib/clock.ts';
-import { AppError, conflict, unprocessable } from '../../lib/errors.ts';
+import { AppError, conflict, invalid, type ErrorKind } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { AuthorizeResult, PaymentProvider } from './providers.ts';
 import { paymentsRepository as repo } from './payments.repository.ts';
@@ -59,7 +59,7 @@ export type ProviderRegistry = ReadonlyMap<string, PaymentProvider>;
 
 export function providerOf(registry: ProviderRegistry, name: string): PaymentProvider {
   const p = registry.get(name);
-  if (!p) throw unprocessable('payment_provider_unavailable', `The payment provider "${name}" is not enabled on this server`, [{ pointer: '/body/payment/provider', detail: 'not enabled' }]);
+  if (!p) throw invalid('payment_provider_unavailable', `The payment provider "${name}" is not enabled on this server`, [{ pointer: '/body/payment/provider', detail: 'not enabled' }]);
   return p;
 }
 
@@ -117,7 +117,7 @@ export interface RefundPart {
 export async function reserveRefunds(ctx: Ctx, payments: Payment[], amount: number, reason: string): Promise<RefundPart[]> {
   const refundable = payments.filter((p) => p.amount_captured > p.amount_refunded);
   const available = refundable.reduce((a, p) => a + p.amount_captured - p.amount_refunded, 0);
-  if (amount > available) throw unprocessable('refund_exceeds_payment', `At most ${available} can be refunded`, [{ pointer: '/body/amount', detail: `at most ${available}` }]);
+  if (amount > available) throw invalid('refund_exceeds_payment', `At most ${available} can be refunded`, [{ pointer: '/body/amount', detail: `at most ${available}` }]);
   const parts: RefundPart[] = [];
   let left = amount;
   for (const p of refundable) {
@@ -125,7 +125,7 @@ export async function reserveRefunds(ctx: Ctx, payments: Payment[], amount: numb
     const part = Math.min(left, p.amount_captured - p.amount_refunded);
     const now = ctx.clock.now().toISOString();
     const id = newId('refund');
-    if (!(await repo.addRefunded(ctx.db, ctx.tenantId, p.id, part, now))) throw new AppError(409, 'refund_exceeds_payment', 'The payment was refunded at the same time');
+    if (!(await repo.addRefunded(ctx.db, ctx.tenantId, p.id, part, now))) throw new AppError('conflict', 'refund_exceeds_payment', 'The payment was refunded at the same time');
     await repo.insertRefund(ctx.db, { tenant_id: ctx.tenantId, id, order_id: p.order_id, payment_id: p.id, amount: part, reason, provider_ref: null, status: 'pending', created_at: now });
     parts.push({ payment_id: p.id, refund_id: id, amount: part, provider: p.provider, provider_ref: p.provider_ref });
     left -= part;
@@ -195,7 +195,7 @@ export async function recordProviderRefund(ctx: Ctx, payments: Payment[], amount
 // --- payment actions ---------------------------------------------------------------------------------
 
 export interface ActionError {
-  status: number;
+  kind: ErrorKind;
   code: string;
   detail: string;
 }

@@ -1,5 +1,5 @@
 import type { PaymentStatus } from '../../db/schema.ts';
-import { AppError, unprocessable } from '../../lib/errors.ts';
+import { AppError, invalid } from '../../lib/errors.ts';
 
 /**
  * A payment provider. Shops differ on how they are paid, so this is a strategy: checkout and the order
@@ -85,11 +85,11 @@ export const testProvider: PaymentProvider = {
       case TEST_CARDS.requiresAction:
         return { status: 'requires_action', providerRef: ref, clientSecret: null, nextAction: { type: 'three_d_secure', detail: 'The card needs authentication (test card)' } };
       case TEST_CARDS.decline:
-        throw new AppError(402, 'payment_declined', 'The card was declined');
+        throw new AppError('payment_failed', 'payment_declined', 'The card was declined');
       case TEST_CARDS.insufficientFunds:
-        throw new AppError(402, 'payment_declined', 'The card has insufficient funds');
+        throw new AppError('payment_failed', 'payment_declined', 'The card has insufficient funds');
       default:
-        throw unprocessable('invalid_test_card', 'The test provider takes only the documented test card numbers', [{ pointer: '/body/payment/card_number', detail: 'not a test card' }]);
+        throw invalid('invalid_test_card', 'The test provider takes only the documented test card numbers', [{ pointer: '/body/payment/card_number', detail: 'not a test card' }]);
     }
   },
   // The test provider lives in the process: an authorization whose answer was lost was never made anywhere.

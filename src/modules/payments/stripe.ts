@@ -39,13 +39,13 @@ function mapStatus(pi: Stripe.PaymentIntent): AuthorizeResult['status'] {
  * leaves the outcome unknown, to be settled by asking again with the same idempotency key.
  */
 function providerError(e: unknown): never {
-  if (e instanceof Stripe.errors.StripeCardError) throw new AppError(402, 'payment_declined', e.message);
+  if (e instanceof Stripe.errors.StripeCardError) throw new AppError('payment_failed', 'payment_declined', e.message);
   if (e instanceof Stripe.errors.StripeConnectionError || e instanceof Stripe.errors.StripeAPIError || e instanceof Stripe.errors.StripeRateLimitError || e instanceof Stripe.errors.StripeIdempotencyError) {
     throw new ProviderUnavailable('stripe', e.message, true, 5);
   }
   if (e instanceof Stripe.errors.StripeError) {
     if ((e.statusCode ?? 0) >= 500) throw new ProviderUnavailable('stripe', e.message, true, 5);
-    throw new AppError(502, 'payment_provider_error', `Stripe: ${e.message}`);
+    throw new AppError('provider_failed', 'payment_provider_error', `Stripe: ${e.message}`);
   }
   throw e;
 }
@@ -79,7 +79,7 @@ export function stripeProvider(stripe: Stripe): PaymentProvider {
     // The same request with the same idempotency key: Stripe answers with the intent it made the first time.
     recoverAuthorize: create,
     async capture(p) {
-      if (!p.providerRef) throw new AppError(409, 'payment_not_capturable', 'The payment has no Stripe PaymentIntent');
+      if (!p.providerRef) throw new AppError('conflict', 'payment_not_capturable', 'The payment has no Stripe PaymentIntent');
       try {
         const pi = await stripe.paymentIntents.capture(p.providerRef, {}, { idempotencyKey: `capture-${p.providerRef}` });
         return pi.amount_received;

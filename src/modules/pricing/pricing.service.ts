@@ -1,7 +1,7 @@
 import type { Ctx, Executor } from '../../context.ts';
 import type { DiscountsTable, ShippingMethodsTable, TaxRatesTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
-import { AppError, amountTooLarge, conflict, notFound, unprocessable } from '../../lib/errors.ts';
+import { amountTooLarge, AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { MAX_AMOUNT, inRange } from '../../lib/money.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
@@ -89,9 +89,9 @@ export type ShippingInput = Omit<ShippingMethod, 'id' | 'created_at' | 'updated_
 };
 
 function checkTiers(rateType: 'flat' | 'weight', tiers: ShippingMethod['weight_tiers']): void {
-  if (rateType === 'weight' && tiers.length === 0) throw unprocessable('invalid_shipping_method', 'Weight-based rates need at least one weight tier', [{ pointer: '/body/weight_tiers', detail: 'required for rate_type weight' }]);
+  if (rateType === 'weight' && tiers.length === 0) throw invalid('invalid_shipping_method', 'Weight-based rates need at least one weight tier', [{ pointer: '/body/weight_tiers', detail: 'required for rate_type weight' }]);
   const sorted = tiers.map((t) => t.up_to_grams);
-  if (new Set(sorted).size !== sorted.length) throw unprocessable('invalid_shipping_method', 'Two tiers have the same weight limit', [{ pointer: '/body/weight_tiers', detail: 'duplicate up_to_grams' }]);
+  if (new Set(sorted).size !== sorted.length) throw invalid('invalid_shipping_method', 'Two tiers have the same weight limit', [{ pointer: '/body/weight_tiers', detail: 'duplicate up_to_grams' }]);
 }
 
 export async function listShippingMethods(ctx: Ctx, activeOnly = false): Promise<ShippingMethod[]> {
@@ -190,9 +190,9 @@ export interface DiscountInput {
 }
 
 function checkDiscount(d: { kind: DiscountsTable['kind']; value: number; starts_at: string | null; ends_at: string | null }): void {
-  if (d.kind === 'percentage' && (d.value < 1 || d.value > 10_000)) throw unprocessable('invalid_discount', 'A percentage is 1–10000 basis points (0.01 %–100 %)', [{ pointer: '/body/value', detail: 'out of range' }]);
-  if (d.kind === 'fixed_amount' && d.value < 1) throw unprocessable('invalid_discount', 'A fixed amount must be positive', [{ pointer: '/body/value', detail: 'must be > 0' }]);
-  if (d.starts_at && d.ends_at && d.ends_at <= d.starts_at) throw unprocessable('invalid_discount', 'ends_at must be after starts_at', [{ pointer: '/body/ends_at', detail: 'before starts_at' }]);
+  if (d.kind === 'percentage' && (d.value < 1 || d.value > 10_000)) throw invalid('invalid_discount', 'A percentage is 1–10000 basis points (0.01 %–100 %)', [{ pointer: '/body/value', detail: 'out of range' }]);
+  if (d.kind === 'fixed_amount' && d.value < 1) throw invalid('invalid_discount', 'A fixed amount must be positive', [{ pointer: '/body/value', detail: 'must be > 0' }]);
+  if (d.starts_at && d.ends_at && d.ends_at <= d.starts_at) throw invalid('invalid_discount', 'ends_at must be after starts_at', [{ pointer: '/body/ends_at', detail: 'before starts_at' }]);
 }
 
 export async function createDiscount(ctx: Ctx, input: DiscountInput): Promise<Discount> {
@@ -237,7 +237,7 @@ export async function listDiscounts(ctx: Ctx, limit: number, cursor?: string): P
 export async function updateDiscount(ctx: Ctx, id: string, patch: Partial<Omit<DiscountInput, 'code' | 'kind'>>, expectedVersion: number | null): Promise<Discount> {
   const r = await repo.findDiscount(ctx.db, ctx.tenantId, id);
   if (!r) throw notFound('Discount');
-  if (expectedVersion !== null && expectedVersion !== r.version) throw new AppError(412, 'version_mismatch', 'The discount was changed since you read it');
+  if (expectedVersion !== null && expectedVersion !== r.version) throw new AppError('precondition_failed', 'version_mismatch', 'The discount was changed since you read it');
   const next: Partial<DiscountsTable> = { updated_at: ctx.clock.now().toISOString() };
   if (patch.value !== undefined && r.kind !== 'free_shipping') next.value = patch.value;
   if (patch.min_subtotal !== undefined) next.min_subtotal = patch.min_subtotal;
@@ -248,8 +248,8 @@ export async function updateDiscount(ctx: Ctx, id: string, patch: Partial<Omit<D
   if (patch.status !== undefined) next.status = patch.status;
   const merged = { ...r, ...next };
   checkDiscount({ kind: merged.kind, value: Number(merged.value), starts_at: merged.starts_at, ends_at: merged.ends_at });
-  if (merged.usage_limit !== null && merged.usage_limit < merged.times_used) throw unprocessable('invalid_discount', `The code was already used ${merged.times_used} times`, [{ pointer: '/body/usage_limit', detail: 'below times used' }]);
-  if (!(await repo.updateDiscount(ctx.db, ctx.tenantId, id, r.version, next))) throw new AppError(412, 'version_mismatch', 'The discount was changed since you read it');
+  if (merged.usage_limit !== null && merged.usage_limit < merged.times_used) throw invalid('invalid_discount', `The code was already used ${merged.times_used} times`, [{ pointer: '/body/usage_limit', detail: 'below times used' }]);
+  if (!(await repo.updateDiscount(ctx.db, ctx.tenantId, id, r.version, next))) throw new AppError('precondition_failed', 'version_mismatch', 'The discount was changed since you read it');
   return getDiscount(ctx, id);
 }
 
@@ -257,13 +257,13 @@ export async function updateDiscount(ctx: Ctx, id: string, patch: Partial<Omit<D
 export async function usableDiscount(ctx: Ctx, code: string, customerKey: string | null): Promise<DiscountsTable> {
   const d = await repo.findDiscountByCode(ctx.db, ctx.tenantId, normaliseCode(code));
   const pointer = [{ pointer: '/body/discount_code', detail: 'not usable' }];
-  if (!d || d.status !== 'active') throw unprocessable('unknown_discount_code', 'This discount code does not exist', pointer);
+  if (!d || d.status !== 'active') throw invalid('unknown_discount_code', 'This discount code does not exist', pointer);
   const now = ctx.clock.now().toISOString();
-  if (d.starts_at && now < d.starts_at) throw unprocessable('discount_not_started', 'This discount code is not valid yet', pointer);
-  if (d.ends_at && now >= d.ends_at) throw unprocessable('discount_expired', 'This discount code has expired', pointer);
-  if (d.usage_limit !== null && d.times_used >= d.usage_limit) throw unprocessable('discount_usage_limit_reached', 'This discount code has been used up', pointer);
+  if (d.starts_at && now < d.starts_at) throw invalid('discount_not_started', 'This discount code is not valid yet', pointer);
+  if (d.ends_at && now >= d.ends_at) throw invalid('discount_expired', 'This discount code has expired', pointer);
+  if (d.usage_limit !== null && d.times_used >= d.usage_limit) throw invalid('discount_usage_limit_reached', 'This discount code has been used up', pointer);
   if (d.per_customer_limit !== null && customerKey && (await repo.customerUses(ctx.db, ctx.tenantId, d.id, customerKey)) >= d.per_customer_limit) {
-    throw unprocessable('discount_customer_limit_reached', 'You have already used this discount code', pointer);
+    throw invalid('discount_customer_limit_reached', 'You have already used this discount code', pointer);
   }
   return d;
 }
@@ -324,7 +324,7 @@ export const MAX_LINES = 100;
  * prices. Every reason a basket cannot be priced is a coded 422.
  */
 export async function quote(ctx: Ctx, shop: { currency: string; tax_mode: 'exclusive' | 'inclusive' }, input: QuoteInput): Promise<Quote> {
-  if (input.lines.length === 0) throw unprocessable('empty_order', 'There are no lines to price', [{ pointer: '/body/lines', detail: 'empty' }]);
+  if (input.lines.length === 0) throw invalid('empty_order', 'There are no lines to price', [{ pointer: '/body/lines', detail: 'empty' }]);
   const merged = new Map<string, number>();
   for (const l of input.lines) merged.set(l.variant_id, (merged.get(l.variant_id) ?? 0) + l.quantity);
   const variants = await sellableVariants(ctx.db, ctx.tenantId, [...merged.keys()]);
@@ -335,7 +335,7 @@ export async function quote(ctx: Ctx, shop: { currency: string; tax_mode: 'exclu
     if (qty > MAX_LINE_QUANTITY) return [{ pointer: `/body/lines/${i}/quantity`, detail: `at most ${MAX_LINE_QUANTITY}` }];
     return [];
   });
-  if (problems.length) throw unprocessable(problems.some((p) => p.detail === 'unknown variant') ? 'unknown_variant' : 'variant_unavailable', 'Some lines cannot be sold', problems);
+  if (problems.length) throw invalid(problems.some((p) => p.detail === 'unknown variant') ? 'unknown_variant' : 'variant_unavailable', 'Some lines cannot be sold', problems);
   // Amounts stay exact integers (lib/money.ts): no line and no basket beyond MAX_AMOUNT.
   const tooLarge = [...merged.entries()].flatMap(([id, qty], i) => (inRange((variants.get(id) as SellableVariant).price * qty) ? [] : [{ pointer: `/body/lines/${i}/quantity`, detail: `the line would exceed ${MAX_AMOUNT} minor units` }]));
   if (tooLarge.length) throw amountTooLarge(tooLarge);
@@ -344,10 +344,10 @@ export async function quote(ctx: Ctx, shop: { currency: string; tax_mode: 'exclu
   let shipping: ShippingMethodsTable | null = null;
   if (input.shipping_method_id) {
     shipping = (await repo.findShippingMethod(ctx.db, ctx.tenantId, input.shipping_method_id)) ?? null;
-    if (!shipping || shipping.status !== 'active') throw unprocessable('unknown_shipping_method', 'No such shipping method', [{ pointer: '/body/shipping_method_id', detail: 'unknown' }]);
+    if (!shipping || shipping.status !== 'active') throw invalid('unknown_shipping_method', 'No such shipping method', [{ pointer: '/body/shipping_method_id', detail: 'unknown' }]);
     const countries = JSON.parse(shipping.countries) as string[];
     if (countries.length && input.shipping_address && !countries.includes(input.shipping_address.country)) {
-      throw unprocessable('shipping_not_available', `${shipping.name} does not ship to ${input.shipping_address.country}`, [{ pointer: '/body/shipping_address/country', detail: 'not served' }]);
+      throw invalid('shipping_not_available', `${shipping.name} does not ship to ${input.shipping_address.country}`, [{ pointer: '/body/shipping_address/country', detail: 'not served' }]);
     }
   }
   const addr = input.shipping_address;
@@ -364,11 +364,11 @@ export async function quote(ctx: Ctx, shop: { currency: string; tax_mode: 'exclu
     }),
   });
   if (breakdown.discount_not_applied === 'min_subtotal_not_met' && discount) {
-    throw unprocessable('discount_min_subtotal_not_met', `This code needs a subtotal of at least ${Number(discount.min_subtotal)}`, [{ pointer: '/body/discount_code', detail: 'minimum subtotal not met' }]);
+    throw invalid('discount_min_subtotal_not_met', `This code needs a subtotal of at least ${Number(discount.min_subtotal)}`, [{ pointer: '/body/discount_code', detail: 'minimum subtotal not met' }]);
   }
   const amounts = [breakdown.subtotal, breakdown.total, breakdown.tax_total, breakdown.shipping_total, ...breakdown.lines.map((l) => l.total)];
   if (!amounts.every(inRange)) throw amountTooLarge([{ pointer: '/body/lines', detail: `the order total would exceed ${MAX_AMOUNT} minor units` }]);
-  if (breakdown.shipping_unavailable) throw unprocessable('shipping_not_available', 'The parcel is too heavy for this shipping method', [{ pointer: '/body/shipping_method_id', detail: 'weight beyond the last tier' }]);
+  if (breakdown.shipping_unavailable) throw invalid('shipping_not_available', 'The parcel is too heavy for this shipping method', [{ pointer: '/body/shipping_method_id', detail: 'weight beyond the last tier' }]);
   return { breakdown, currency: shop.currency, tax_mode: shop.tax_mode, tax_rate_bp: rate?.rate_bp ?? 0, variants, discount, shipping };
 }
 

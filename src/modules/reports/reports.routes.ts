@@ -4,7 +4,7 @@ import type { Deps } from '../../app.ts';
 import { access } from '../../http/access.ts';
 import { hasPermission } from '../../context.ts';
 import { Body, IdParams } from '../../http/schemas.ts';
-import { forbidden, notFound, AppError } from '../../lib/errors.ts';
+import { AppError, forbidden, notFound } from '../../lib/errors.ts';
 import { enqueue, getJob } from '../jobs/jobs.service.ts';
 import { JobSchema } from '../jobs/jobs.routes.ts';
 import { getShop } from '../tenants/tenants.service.ts';
@@ -83,7 +83,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
       const ctx = deps.ctx(req);
       const kind = req.body.kind as ExportKind;
       if (kind === 'customers' && !hasPermission(ctx.principal, 'customers:read')) throw forbidden('permission_denied', 'Exporting customers needs the customers:read permission');
-      if ((req.body.from === undefined) !== (req.body.to === undefined)) throw new AppError(422, 'invalid_report_range', 'Send both from and to, or neither');
+      if ((req.body.from === undefined) !== (req.body.to === undefined)) throw new AppError('invalid', 'invalid_report_range', 'Send both from and to, or neither');
       if (req.body.from && req.body.to) checkRange(req.body.from, req.body.to);
       const id = await deps.tx(req, (c) => enqueue(c.db, c.clock, { tenantId: c.tenantId, queue: 'default', type: 'export.csv', payload: { kind, ...(req.body.from ? { from: req.body.from, to: req.body.to } : {}) }, maxAttempts: 3 }));
       return reply.code(202).header('location', `/api/exports/${id}`).send(await view(ctx.tenantId, id as string));
@@ -99,7 +99,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
       const tenantId = deps.ctx(req).tenantId;
       await view(tenantId, req.params.id);
       const file = await exportFile(deps.db, tenantId, req.params.id);
-      if (!file) throw new AppError(409, 'export_not_ready', 'The export has not finished yet');
+      if (!file) throw new AppError('conflict', 'export_not_ready', 'The export has not finished yet');
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${file.filename}"`).send(file.content);
     },
   );

@@ -1,6 +1,6 @@
 import type { Ctx, Executor } from '../../context.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { amountTooLarge, unprocessable } from '../../lib/errors.ts';
+import { amountTooLarge, invalid } from '../../lib/errors.ts';
 import { divRound } from '../../lib/money.ts';
 import { addDays, daysBetween, localDate, startOfLocalDay } from '../../lib/timezones.ts';
 
@@ -28,9 +28,9 @@ export interface SalesReport {
 
 /** A date range in the shop's time zone, both ends included; reversed or longer than a year is a coded 422. */
 export function checkRange(from: string, to: string): void {
-  if (Number.isNaN(Date.parse(`${from}T00:00:00Z`)) || Number.isNaN(Date.parse(`${to}T00:00:00Z`))) throw unprocessable('invalid_report_range', 'from and to must be calendar dates (YYYY-MM-DD)', [{ pointer: '/query/from', detail: 'not a date' }]);
-  if (to < from) throw unprocessable('invalid_report_range', 'The range is reversed: from is after to', [{ pointer: '/query/to', detail: 'before from' }]);
-  if (daysBetween(from, to) + 1 > MAX_REPORT_DAYS) throw unprocessable('report_range_too_long', `A report covers at most ${MAX_REPORT_DAYS} days`, [{ pointer: '/query/to', detail: 'range too long' }]);
+  if (Number.isNaN(Date.parse(`${from}T00:00:00Z`)) || Number.isNaN(Date.parse(`${to}T00:00:00Z`))) throw invalid('invalid_report_range', 'from and to must be calendar dates (YYYY-MM-DD)', [{ pointer: '/query/from', detail: 'not a date' }]);
+  if (to < from) throw invalid('invalid_report_range', 'The range is reversed: from is after to', [{ pointer: '/query/to', detail: 'before from' }]);
+  if (daysBetween(from, to) + 1 > MAX_REPORT_DAYS) throw invalid('report_range_too_long', `A report covers at most ${MAX_REPORT_DAYS} days`, [{ pointer: '/query/to', detail: 'range too long' }]);
 }
 
 const empty = (date: string): DayFigures => ({ date, orders: 0, revenue: 0, tax: 0, discounts: 0, refunds: 0, net: 0, average_order_value: 0 });

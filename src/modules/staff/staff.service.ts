@@ -2,7 +2,7 @@ import type { Ctx, Executor, TenantPrincipal } from '../../context.ts';
 import type { RolesTable, UsersTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { AppError, conflict, forbidden, notFound, unprocessable } from '../../lib/errors.ts';
+import { AppError, conflict, forbidden, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { checkPasswordStrength, hashPassword } from '../auth/passwords.ts';
@@ -151,7 +151,7 @@ export async function getUser(ctx: Pick<Ctx, 'db' | 'tenantId'>, id: string): Pr
 
 async function roleForAssignment(ctx: Ctx, roleId: string): Promise<Role> {
   const r = await repo.findRole(ctx.db, ctx.tenantId, roleId);
-  if (!r) throw unprocessable('unknown_role', 'No such role in this shop', [{ pointer: '/body/role_id', detail: 'unknown role' }]);
+  if (!r) throw invalid('unknown_role', 'No such role in this shop', [{ pointer: '/body/role_id', detail: 'unknown role' }]);
   const role = toRole(r);
   assertCanGrant(ctx.principal, role.permissions, role.key);
   return role;
@@ -190,7 +190,7 @@ export async function updateUser(
   expectedVersion: number | null,
 ): Promise<User> {
   const user = await getUser(ctx, id);
-  if (expectedVersion !== null && expectedVersion !== user.version) throw new AppError(412, 'version_mismatch', 'The user was changed since you read it; fetch it again');
+  if (expectedVersion !== null && expectedVersion !== user.version) throw new AppError('precondition_failed', 'version_mismatch', 'The user was changed since you read it; fetch it again');
   const self = ctx.principal.kind === 'user' && ctx.principal.userId === id;
   // Changing an owner (role, status, password) takes an owner.
   if (user.role.key === 'owner' && (patch.role_id !== undefined || patch.status !== undefined || patch.password !== undefined) && !self) {
@@ -213,7 +213,7 @@ export async function updateUser(
     next.password_hash = await hashPassword(patch.password);
   }
   if (!(await repo.updateUser(ctx.db, ctx.tenantId, id, user.version, next))) {
-    throw new AppError(412, 'version_mismatch', 'The user was changed since you read it; fetch it again');
+    throw new AppError('precondition_failed', 'version_mismatch', 'The user was changed since you read it; fetch it again');
   }
   return getUser(ctx, id);
 }

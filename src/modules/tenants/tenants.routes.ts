@@ -9,7 +9,7 @@ import { getShop, getTenant, listTenants, setTenantStatus, updateShop } from './
 import { PlatformCreateTenant, ShopPatch, SignupBody, SignupResponse, SuspendBody, TenantListQuery, TenantPage, TenantSchema } from './tenants.schemas.ts';
 
 function checkTimeZone(tz: string | undefined): void {
-  if (tz !== undefined && !isValidTimeZone(tz)) throw new AppError(400, 'validation_failed', 'Unknown time zone', { errors: [{ pointer: '/body/timezone', detail: 'not an IANA time zone' }] });
+  if (tz !== undefined && !isValidTimeZone(tz)) throw new AppError('malformed', 'validation_failed', 'Unknown time zone', { errors: [{ pointer: '/body/timezone', detail: 'not an IANA time zone' }] });
 }
 
 /** Self-serve: a new shop with its owner and publishable key. */
@@ -21,7 +21,7 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
       schema: { tags: ['tenants'], summary: 'Create a shop, its owner and a publishable key', operationId: 'signup', body: SignupBody, response: { 201: SignupResponse } },
     },
     async (req, reply) => {
-      if (!deps.config.signupEnabled) throw new AppError(403, 'signup_disabled', 'Self-serve signup is disabled on this server');
+      if (!deps.config.signupEnabled) throw new AppError('forbidden', 'signup_disabled', 'Self-serve signup is disabled on this server');
       checkTimeZone(req.body.timezone);
       const result = await signup(deps.db, deps.clock, req.body);
       return reply.code(201).send(result);

@@ -5,7 +5,7 @@ import type { Ctx, Executor } from '../../context.ts';
 import type { Db } from '../../db/database.ts';
 import type { WebhookDeliveriesTable, WebhookEndpointsTable } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { conflict, notFound, unprocessable } from '../../lib/errors.ts';
+import { conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { checkOutgoingUrl } from '../../lib/url-safety.ts';
@@ -63,10 +63,10 @@ export const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
 async function checkUrl(url: string, allowPrivate: boolean): Promise<void> {
   const problem = await checkOutgoingUrl(url, { allowPrivate });
   const pointer = [{ pointer: '/body/url', detail: problem ?? '' }];
-  if (problem === 'not_https') throw unprocessable('webhook_url_not_https', 'Webhook URLs must use https', pointer);
-  if (problem === 'private_address') throw unprocessable('webhook_url_private', 'Webhook URLs must not point at private, loopback or link-local addresses', pointer);
-  if (problem === 'unresolvable') throw unprocessable('webhook_url_unresolvable', 'The webhook host does not resolve', pointer);
-  if (problem === 'malformed') throw unprocessable('webhook_url_invalid', 'Not a valid webhook URL', pointer);
+  if (problem === 'not_https') throw invalid('webhook_url_not_https', 'Webhook URLs must use https', pointer);
+  if (problem === 'private_address') throw invalid('webhook_url_private', 'Webhook URLs must not point at private, loopback or link-local addresses', pointer);
+  if (problem === 'unresolvable') throw invalid('webhook_url_unresolvable', 'The webhook host does not resolve', pointer);
+  if (problem === 'malformed') throw invalid('webhook_url_invalid', 'Not a valid webhook URL', pointer);
 }
 
 export async function createEndpoint(ctx: Ctx, input: { url: string; description?: string | undefined; events: string[] }, allowPrivate: boolean): Promise<WebhookEndpoint> {
