@@ -1,8 +1,8 @@
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Redis } from 'ioredis';
 import type { Config } from './config.ts';
-import type { Ctx, TenantPrincipal } from './context.ts';
+import type { TenantPrincipal } from './context.ts';
 import type { Db } from './db/database.ts';
 import { ping } from './db/database.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
@@ -39,6 +39,9 @@ import type { PaymentGateway } from './modules/payments/gateway.ts';
 import type { PaymentProvider } from './modules/payments/providers.ts';
 import type { CheckoutStep } from './workflows/checkout.ts';
 import { VERSION } from './version.ts';
+import type { Deps } from './deps.ts';
+
+export type { Deps } from './deps.ts';
 
 export type App = FastifyInstance;
 
@@ -47,24 +50,6 @@ declare module 'fastify' {
     registeredRoutes: readonly string[];
     payments: PaymentGateway;
   }
-}
-
-/** What route modules get: the shared services, built once per app. Explicit, no container. */
-export interface Deps {
-  config: Config;
-  db: Db;
-  clock: Clock;
-  auth: AuthService;
-  tokens: TokenService;
-  redis: Redis | null;
-  /** Builds the service context of a request that acts inside one shop. */
-  ctx(req: FastifyRequest): Ctx;
-  /** The payment providers this server has enabled, behind the gateway (timeouts, circuit breakers). */
-  payments: PaymentGateway;
-  /** Tests only: called after each checkout step (throw to fail that step). */
-  checkoutProbe: ((step: CheckoutStep) => void | Promise<void>) | undefined;
-  /** Runs `fn` with a context whose `db` is one transaction: a business write commits whole or not at all. */
-  tx<T>(req: FastifyRequest, fn: (ctx: Ctx) => Promise<T>): Promise<T>;
 }
 
 export interface BuildOptions {

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from './lib/log.ts';
 import type { Db } from './db/database.ts';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.ts';
 import type { Clock } from './lib/clock.ts';
@@ -53,8 +53,8 @@ export class OutboxPump {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private stopped = false;
-  private readonly o: { db: Db; clock: Clock; log: FastifyBaseLogger; intervalMs: number };
-  constructor(o: { db: Db; clock: Clock; log: FastifyBaseLogger; intervalMs?: number }) {
+  private readonly o: { db: Db; clock: Clock; log: Logger; intervalMs: number };
+  constructor(o: { db: Db; clock: Clock; log: Logger; intervalMs?: number }) {
     this.o = { intervalMs: 500, ...o };
   }
   start(): void {
@@ -87,7 +87,7 @@ export interface Background {
 }
 
 /** Workers and the scheduler: in the API process in embedded mode, or alone in `stockroom worker`. */
-export function startBackground(o: BackgroundDeps & { db: Db; clock: Clock; log: FastifyBaseLogger; pollMs?: number }): Background {
+export function startBackground(o: BackgroundDeps & { db: Db; clock: Clock; log: Logger; pollMs?: number }): Background {
   const worker = new Worker({ db: o.db, clock: o.clock, log: o.log, handlers: jobHandlers(o), queues: QUEUES, pollMs: o.pollMs ?? 500 });
   const scheduler = new Scheduler({ db: o.db, clock: o.clock, log: o.log, schedules: SYSTEM_SCHEDULES, dynamic: () => activeShopSchedules(o.db) });
   const pump = new OutboxPump(o);

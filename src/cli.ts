@@ -13,7 +13,7 @@ import { seedDemo } from './seed.ts';
 import { handleSignals, startServer } from './server.ts';
 import { signup } from './workflows/signup.ts';
 import { VERSION } from './version.ts';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from './lib/log.ts';
 import { pino } from 'pino';
 import { LOG_REDACT } from './app.ts';
 import { QUEUES, startBackground } from './background.ts';
@@ -84,7 +84,7 @@ program
     const cfg = config();
     const db = createDb(cfg.database);
     await migrateUp(db);
-    const log = pino({ level: cfg.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } }) as unknown as FastifyBaseLogger;
+    const log = pino({ level: cfg.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } }) as unknown as Logger;
     const bg = startBackground({ db, clock: systemClock, log, gateway: buildPayments(cfg).gateway, webhooksAllowPrivate: cfg.webhooksAllowPrivate, mailer: createMailer({ ...cfg.mail, dataDir: cfg.dataDir, log }) });
     process.stdout.write(`Stockroom ${VERSION} worker ${bg.worker.id} running queues ${Object.entries(QUEUES).map(([q, n]) => `${q}×${n}`).join(', ')}\n`);
     let stopping = false;

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from './lib/log.ts';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from './lib/clock.ts';
 import type { Database } from './db/schema.ts';
@@ -25,7 +25,7 @@ export interface Ctx {
   principal: TenantPrincipal;
   db: Executor;
   clock: Clock;
-  log: FastifyBaseLogger;
+  log: Logger;
 }
 
 /** A stable string naming the principal, for rate limits, idempotency and audit. */

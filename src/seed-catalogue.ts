@@ -1,11 +1,11 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from './lib/log.ts';
 import type { Ctx } from './context.ts';
 import type { Db } from './db/database.ts';
 import type { Clock } from './lib/clock.ts';
 import { createCategory, createCollection, createProduct } from './modules/catalog/catalog.service.ts';
 import { createDiscount, createShippingMethod, createTaxRate } from './modules/pricing/pricing.service.ts';
 
-const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, fatal() {}, child() { return silent; }, level: 'silent', silent() {} } as unknown as FastifyBaseLogger;
+const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, fatal() {}, child() { return silent; }, level: 'silent', silent() {} } as unknown as Logger;
 
 /** Deterministic data: the same demo shop on every machine. */
 const CATEGORIES: Record<string, { adjectives: string[]; nouns: [string, number, number][]; sizes?: string[]; colours?: string[] }> = {

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../lib/log.ts';
 import { sql } from 'kysely';
 import type { Ctx } from '../context.ts';
 import type { Db } from '../db/database.ts';
@@ -12,7 +12,7 @@ import { orderCreated } from '../modules/orders/orders.service.ts';
 import { getTenant } from '../modules/tenants/tenants.service.ts';
 
 /** The `email.send` job: renders a template from the shop's data and sends it once per job key. */
-export async function sendTemplatedEmail(db: Db, clock: Clock, mailer: Mailer, log: FastifyBaseLogger, tenantId: string, p: Record<string, unknown>): Promise<{ outcome: string }> {
+export async function sendTemplatedEmail(db: Db, clock: Clock, mailer: Mailer, log: Logger, tenantId: string, p: Record<string, unknown>): Promise<{ outcome: string }> {
   const ctx: Ctx = { tenantId, principal: { kind: 'system', tenantId }, db, clock, log };
   const shop = await getTenant(db, tenantId);
   const template = String(p.template);

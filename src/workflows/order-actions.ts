@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../lib/log.ts';
 import type { Ctx, RequestRecord } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -323,14 +323,14 @@ export async function recordProviderRefund(ctx: Ctx, orderId: string, amount: nu
 
 // --- background: expiry and reconciliation ------------------------------------------------------------
 
-const systemCtx = (db: Db, clock: Clock, log: FastifyBaseLogger, tenantId: string): Ctx => ({ tenantId, principal: { kind: 'system', tenantId }, db, clock, log });
+const systemCtx = (db: Db, clock: Clock, log: Logger, tenantId: string): Ctx => ({ tenantId, principal: { kind: 'system', tenantId }, db, clock, log });
 
 /**
  * Cancels pending orders whose stock hold expired (payment never arrived) and puts their stock back, each in
  * its own transaction; open payments are then voided at the provider, outside it. An order whose payment
  * action is still in flight waits until that action is settled.
  */
-export async function expireReservations(db: Db, clock: Clock, gateway: PaymentGateway, log: FastifyBaseLogger): Promise<number> {
+export async function expireReservations(db: Db, clock: Clock, gateway: PaymentGateway, log: Logger): Promise<number> {
   let n = 0;
   for (const r of await expiredReservations(db, clock.now().toISOString())) {
     const ctx = systemCtx(db, clock, log, r.tenant_id);
@@ -368,7 +368,7 @@ const backoff = (attempts: number) => Math.min(3600, 60 * 2 ** Math.min(attempts
  * leased before it is driven, so two workers never drive the same one; a provider that still cannot answer
  * gets the action back later, with backoff. Returns what it settled and what is still open.
  */
-export async function reconcilePayments(db: Db, clock: Clock, gateway: PaymentGateway, log: FastifyBaseLogger): Promise<{ settled: number; pending: number }> {
+export async function reconcilePayments(db: Db, clock: Clock, gateway: PaymentGateway, log: Logger): Promise<{ settled: number; pending: number }> {
   let settled = 0;
   let pending = 0;
   for (const a of await dueActions(db, clock.now().toISOString())) {

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../lib/log.ts';
 import type { Ctx } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -15,7 +15,7 @@ export type WebhookOutcome = 'applied' | 'duplicate' | 'ignored';
  * Applies a verified Stripe event once: the event id is recorded in the same transaction as its effect, so a
  * replayed (or concurrently redelivered) event changes nothing.
  */
-export async function applyStripeEvent(db: Db, clock: Clock, log: FastifyBaseLogger, event: Stripe.Event): Promise<WebhookOutcome> {
+export async function applyStripeEvent(db: Db, clock: Clock, log: Logger, event: Stripe.Event): Promise<WebhookOutcome> {
   const obj = event.data.object as { id?: string; metadata?: Record<string, string>; payment_intent?: string | { id: string } | null };
   const meta = obj.metadata ?? {};
   const tenantId = meta.tenant_id;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Deps } from '../../app.ts';
+import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import { Body, IdParams, Name, NullableTimestamp, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
 import { PermissionSchema } from '../staff/staff.schemas.ts';

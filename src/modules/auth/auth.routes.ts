@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Deps } from '../../app.ts';
+import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import { Body, Email, NoContent, Password } from '../../http/schemas.ts';
 import { confirmReset, requestReset } from '../../workflows/password-reset.ts';

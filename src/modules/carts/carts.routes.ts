@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Deps } from '../../app.ts';
+import type { Deps } from '../../deps.ts';
 import type { Access } from '../../http/access.ts';
 import { Body, Email, Timestamp } from '../../http/schemas.ts';
 import { AddressSchema, LineInput, TotalsSchema } from '../pricing/pricing.schemas.ts';

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../../lib/log.ts';
 
 export interface OutgoingEmail {
   to: string;
@@ -20,7 +20,7 @@ export interface Mailer {
  * nodemailer: SMTP when SMTP_URL is set; otherwise (embedded mode) each message is written as an .eml file under
  * DATA_DIR/mail and logged, so a developer sees exactly what would have been sent.
  */
-export function createMailer(o: { smtpUrl: string | null; from: string; dataDir: string; log: FastifyBaseLogger }): Mailer {
+export function createMailer(o: { smtpUrl: string | null; from: string; dataDir: string; log: Logger }): Mailer {
   const fromAddress = /<([^>]+)>/.exec(o.from)?.[1] ?? o.from;
   const from = (name?: string) => (name ? { name, address: fromAddress } : o.from);
   if (o.smtpUrl) {

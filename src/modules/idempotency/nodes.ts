@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../../lib/log.ts';
 import type { Db } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { idempotencyRepository as repo } from './idempotency.repository.ts';
@@ -17,9 +17,9 @@ const BEAT_MS = 1_000;
 export class NodeRegistry {
   readonly id = `node_${randomBytes(8).toString('hex')}`;
   private timer: NodeJS.Timeout | null = null;
-  private readonly o: { db: Db; clock: Clock; log: FastifyBaseLogger; kind: string };
+  private readonly o: { db: Db; clock: Clock; log: Logger; kind: string };
 
-  constructor(o: { db: Db; clock: Clock; log: FastifyBaseLogger; kind: string }) {
+  constructor(o: { db: Db; clock: Clock; log: Logger; kind: string }) {
     this.o = o;
   }
 

@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../../lib/log.ts';
 import type { Db } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { invalid } from '../../lib/errors.ts';
@@ -29,7 +29,7 @@ export function parseCron(expr: string, timezone = 'UTC'): Cron {
 export interface SchedulerOptions {
   db: Db;
   clock: Clock;
-  log: FastifyBaseLogger;
+  log: Logger;
   schedules: Schedule[];
   id?: string;
   /** On start, slots this far back are still fired (a node restarting within a minute misses nothing). */

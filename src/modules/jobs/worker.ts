@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../../lib/log.ts';
 import type { Db } from '../../db/database.ts';
 import type { JobsTable } from '../../db/schema.ts';
 import { addSeconds, type Clock } from '../../lib/clock.ts';
@@ -10,7 +10,7 @@ export interface JobContext {
   job: Job;
   db: Db;
   clock: Clock;
-  log: FastifyBaseLogger;
+  log: Logger;
   /** 0–100, shown to staff while the job runs. */
   progress(percent: number): Promise<void>;
 }
@@ -37,7 +37,7 @@ export class PermanentFailure extends Error {}
 export interface WorkerOptions {
   db: Db;
   clock: Clock;
-  log: FastifyBaseLogger;
+  log: Logger;
   handlers: ReadonlyMap<string, JobHandler>;
   /** Queue name → how many jobs of it run at once in this worker. */
   queues: Record<string, number>;

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { RequestRecord } from '../../context.ts';
 import Type from 'typebox';
-import type { Deps } from '../../app.ts';
+import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { Body, Email, IdParams, Page, PageQuery, Timestamp } from '../../http/schemas.ts';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type Stripe from 'stripe';
 import Type from 'typebox';
-import type { Deps } from '../../app.ts';
+import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import { AppError } from '../../lib/errors.ts';
 import { applyStripeEvent } from '../../workflows/stripe-webhook.ts';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Deps } from '../../app.ts';
+import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { ifMatchVersion, setEtag } from '../../http/etag.ts';
