@@ -77,6 +77,7 @@ for (const engine of engines()) {
         },
         'wrong audience': async () => signWithAppKey({ aud: 'another-api' }),
         'wrong issuer': async () => signWithAppKey({ iss: 'evil' }),
+        'valid signature, but made to live ten years': async () => signWithAppKey({ lifetime: 10 * 365 * 86_400 }),
         expired: async () => {
           const r = await login(t.app, shop.slug, shop.email);
           clock.advance(16 * 60 * 1000);
@@ -84,7 +85,7 @@ for (const engine of engines()) {
         },
         garbage: async () => 'not.a.jwt',
       };
-      async function signWithAppKey(over: { aud?: string; iss?: string }): Promise<string> {
+      async function signWithAppKey(over: { aud?: string; iss?: string; lifetime?: number }): Promise<string> {
         const { createPrivateKey } = await import('node:crypto');
         const key = createPrivateKey(t.config.jwt.privateKeyPem as string);
         const c = decodeJwt(shop.token);
@@ -94,7 +95,7 @@ for (const engine of engines()) {
           .setIssuer(over.iss ?? 'stockroom')
           .setAudience(over.aud ?? 'stockroom-api')
           .setIssuedAt(Math.floor(clock.now().getTime() / 1000))
-          .setExpirationTime(Math.floor(clock.now().getTime() / 1000) + 600)
+          .setExpirationTime(Math.floor(clock.now().getTime() / 1000) + (over.lifetime ?? 600))
           .sign(key);
       }
       for (const [name, make] of Object.entries(forged)) {
@@ -104,6 +105,17 @@ for (const engine of engines()) {
           assert.equal(problemOf(r).status, 401, `${name}: ${r.body}`);
         });
       }
+      test('an expired genuine token says token_expired (refresh), a forged one invalid_token, a missing one asks for a credential — each with WWW-Authenticate', async () => {
+        const expired = await call(t.app, { url: '/api/users', token: await forged.expired!() });
+        assert.deepEqual(problemOf(expired), { status: 401, code: 'token_expired' });
+        assert.match(String(expired.headers['www-authenticate']), /^Bearer realm="stockroom", error="invalid_token", error_description="[^"]+"$/);
+        const bad = await call(t.app, { url: '/api/users', token: 'not.a.jwt' });
+        assert.deepEqual(problemOf(bad), { status: 401, code: 'invalid_token' });
+        assert.match(String(bad.headers['www-authenticate']), /error="invalid_token"/);
+        const none = await call(t.app, { url: '/api/users' });
+        assert.deepEqual(problemOf(none), { status: 401, code: 'authentication_required' });
+        assert.equal(none.headers['www-authenticate'], 'Bearer realm="stockroom"');
+      });
       test('a genuine token minted by the same code passes (the forgeries fail for their flaw alone)', async () => {
         const fresh = await login(t.app, shop.slug, shop.email);
         assert.equal((await call(t.app, { url: '/api/users', token: fresh.json.access_token as string })).statusCode, 200);

@@ -21,6 +21,13 @@ export const STATUS_OF: Readonly<Record<ErrorKind, number>> = {
   unavailable: 503,
 };
 
+/** RFC 6750: a bad or expired token says `invalid_token` (a client refreshes on it); a missing one says only the scheme. */
+const TOKEN_CODES = new Set(['invalid_token', 'token_expired', 'session_revoked', 'credential_mismatch', 'invalid_api_key']);
+function wwwAuthenticate(err: AppError): string {
+  if (!TOKEN_CODES.has(err.code)) return 'Bearer realm="stockroom"';
+  return `Bearer realm="stockroom", error="invalid_token", error_description="${err.message.replace(/["\\]/g, '')}"`;
+}
+
 /** Sends an RFC 9457 problem. The only place that turns errors into status codes. */
 export function sendProblem(reply: FastifyReply, status: number, code: string, detail: string, extra: { errors?: FieldProblem[] | undefined; headers?: Record<string, string> | undefined } = {}): FastifyReply {
   const req = reply.request;
@@ -109,7 +116,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {
       if (isServerSide(err)) req.log.error({ err }, 'service error');
-      return sendProblem(reply, STATUS_OF[err.kind], err.code, err.message, { errors: err.errors, headers: err.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(err.retryAfterSeconds) } });
+      const headers: Record<string, string> = {};
+      if (err.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.retryAfterSeconds);
+      if (err.kind === 'unauthenticated') headers['www-authenticate'] = wwwAuthenticate(err);
+      return sendProblem(reply, STATUS_OF[err.kind], err.code, err.message, { errors: err.errors, headers });
     }
     const fe = err as FastifyError;
     if (fe.validation) {

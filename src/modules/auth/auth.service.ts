@@ -22,7 +22,7 @@ export interface TokenPair {
 }
 
 const invalidCredentials = () => unauthenticated('invalid_credentials', 'Email or password is wrong');
-const invalidToken = () => unauthenticated('invalid_token', 'The access token is invalid or expired');
+const invalidToken = () => unauthenticated('invalid_token', 'The access token is not valid');
 const tenantSuspended = () => new AppError('forbidden', 'tenant_suspended', 'This shop is suspended; contact the platform operator');
 
 export interface AuthDeps {
@@ -149,6 +149,7 @@ export class AuthService {
   async principalFromAccessToken(token: string): Promise<Principal> {
     const now = this.d.clock.now();
     const claims = await this.d.tokens.verify(token, now);
+    if (claims === 'expired') throw unauthenticated('token_expired', 'The access token has expired; get a new one with the refresh token');
     if (!claims) throw invalidToken();
     const nowIso = now.toISOString();
     if (claims.typ === 'user') {

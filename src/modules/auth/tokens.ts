@@ -67,8 +67,11 @@ export class TokenService {
       .sign(this.privateKey);
   }
 
-  /** The claims of a valid token, or null for anything forged, expired, tampered or meant for someone else. */
-  async verify(token: string, now: Date): Promise<AccessClaims | null> {
+  /**
+   * The claims of a valid token; 'expired' for a genuine token past its `exp` (the client should refresh); null for
+   * anything forged, tampered, meant for someone else, or minted to live longer than this server's lifetime.
+   */
+  async verify(token: string, now: Date): Promise<AccessClaims | 'expired' | null> {
     try {
       const { payload } = await jwtVerify(token, this.publicKey, {
         algorithms: [ALG],
@@ -79,9 +82,13 @@ export class TokenService {
         typ: 'at+jwt',
       });
       const { sub, tid, sid, typ } = payload as Record<string, unknown>;
+      // A valid signature is not enough: a token may not live longer than the configured lifetime.
+      if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp - payload.iat > this.ttlSeconds) return null;
       if (typeof sub !== 'string' || typeof tid !== 'string' || typeof sid !== 'string' || (typ !== 'user' && typ !== 'customer')) return null;
       return { sub, tid, sid, typ };
     } catch (e) {
+      // jose checks the signature before the claims: an expired token is a genuine one.
+      if (e instanceof joseErrors.JWTExpired) return 'expired';
       if (e instanceof joseErrors.JOSEError || e instanceof TypeError) return null;
       throw e;
     }
