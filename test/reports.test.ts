@@ -77,7 +77,14 @@ for (const engine of engines()) {
     test('bad ranges are coded 422s', async () => {
       assert.deepEqual(problemOf(await call(t.app, { url: '/api/reports/sales?from=2026-05-05&to=2026-05-01', token: shop.token })), { status: 422, code: 'invalid_report_range' });
       assert.deepEqual(problemOf(await call(t.app, { url: '/api/reports/sales?from=2024-01-01&to=2026-01-01', token: shop.token })), { status: 422, code: 'report_range_too_long' });
-      assert.deepEqual(problemOf(await call(t.app, { url: '/api/reports/sales?from=2026-02-30&to=2026-13-01', token: shop.token })), { status: 422, code: 'invalid_report_range' });
+      const impossible = await call(t.app, { url: '/api/reports/sales?from=2026-02-30&to=2026-13-01', token: shop.token });
+      assert.deepEqual(problemOf(impossible), { status: 400, code: 'invalid_date' });
+      assert.deepEqual((impossible.json.errors as { pointer: string }[]).map((e) => e.pointer), ['/query/from', '/query/to']);
+      // Date.parse takes 30 February for 2 March; the API does not.
+      const feb30 = await call(t.app, { url: '/api/reports/sales?from=2025-02-30&to=2025-03-05', token: shop.token });
+      assert.deepEqual(problemOf(feb30), { status: 400, code: 'invalid_date' });
+      assert.deepEqual((feb30.json.errors as { pointer: string }[]).map((e) => e.pointer), ['/query/from']);
+      assert.deepEqual(problemOf(await call(t.app, { method: 'POST', url: '/api/exports', token: shop.token, body: { kind: 'orders', from: '2026-04-31', to: '2026-05-01' } })), { status: 400, code: 'invalid_date' });
       assert.equal(problemOf(await call(t.app, { url: '/api/reports/sales?from=yesterday&to=today', token: shop.token })).code, 'validation_failed');
       assert.equal(problemOf(await call(t.app, { method: 'POST', url: '/api/exports', token: shop.token, body: { kind: 'orders', from: '2026-05-05', to: '2026-05-01' } })).code, 'invalid_report_range');
     });

@@ -84,7 +84,7 @@ export const reportsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
       const kind = req.body.kind as ExportKind;
       if (kind === 'customers' && !hasPermission(ctx.principal, 'customers:read')) throw forbidden('permission_denied', 'Exporting customers needs the customers:read permission');
       if ((req.body.from === undefined) !== (req.body.to === undefined)) throw new AppError('invalid', 'invalid_report_range', 'Send both from and to, or neither');
-      if (req.body.from && req.body.to) checkRange(req.body.from, req.body.to);
+      if (req.body.from && req.body.to) checkRange(req.body.from, req.body.to, 'body');
       const id = await deps.tx(req, (c) => enqueue(c.db, c.clock, { tenantId: c.tenantId, queue: 'default', type: 'export.csv', payload: { kind, ...(req.body.from ? { from: req.body.from, to: req.body.to } : {}) }, maxAttempts: 3 }));
       return reply.code(202).header('location', `/api/exports/${id}`).send(await view(ctx.tenantId, id as string));
     },

@@ -1,8 +1,8 @@
 import type { Ctx, Executor } from '../../context.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { amountTooLarge, invalid } from '../../lib/errors.ts';
+import { amountTooLarge, invalid, malformed } from '../../lib/errors.ts';
 import { divRound } from '../../lib/money.ts';
-import { addDays, daysBetween, localDate, startOfLocalDay } from '../../lib/timezones.ts';
+import { addDays, daysBetween, isCalendarDate, localDate, startOfLocalDay } from '../../lib/timezones.ts';
 
 export const MAX_REPORT_DAYS = 366;
 
@@ -27,8 +27,9 @@ export interface SalesReport {
 }
 
 /** A date range in the shop's time zone, both ends included; reversed or longer than a year is a coded 422. */
-export function checkRange(from: string, to: string): void {
-  if (Number.isNaN(Date.parse(`${from}T00:00:00Z`)) || Number.isNaN(Date.parse(`${to}T00:00:00Z`))) throw invalid('invalid_report_range', 'from and to must be calendar dates (YYYY-MM-DD)', [{ pointer: '/query/from', detail: 'not a date' }]);
+export function checkRange(from: string, to: string, where: 'query' | 'body' = 'query'): void {
+  const bad = ([['from', from], ['to', to]] as const).filter(([, d]) => !isCalendarDate(d));
+  if (bad.length) throw malformed('invalid_date', `${bad.map(([, d]) => d).join(' and ')} ${bad.length > 1 ? 'are not dates' : 'is not a date'} of the calendar (YYYY-MM-DD)`, bad.map(([k]) => ({ pointer: `/${where}/${k}`, detail: 'no such day' })));
   if (to < from) throw invalid('invalid_report_range', 'The range is reversed: from is after to', [{ pointer: '/query/to', detail: 'before from' }]);
   if (daysBetween(from, to) + 1 > MAX_REPORT_DAYS) throw invalid('report_range_too_long', `A report covers at most ${MAX_REPORT_DAYS} days`, [{ pointer: '/query/to', detail: 'range too long' }]);
 }
