@@ -5,7 +5,7 @@ import { ManualClock } from '../src/lib/clock.ts';
 import { createMailer } from '../src/modules/email/mailer.ts';
 import { Worker } from '../src/modules/jobs/worker.ts';
 import { computeDailyReports } from '../src/modules/reports/reports.service.ts';
-import { call, createShop, engines, login, problemOf, startApp, type Shop, type TestApp } from './helpers.ts';
+import { PASSWORD, call, createShop, engines, login, problemOf, startApp, type Shop, type TestApp } from './helpers.ts';
 import { SUCCESS, seedCatalogue, type Catalogue } from './commerce-helpers.ts';
 
 for (const engine of engines()) {
@@ -126,6 +126,21 @@ for (const engine of engines()) {
       await worker.idle();
       const ordersDone = await call(t.app, { url: `/api/exports/${(orders.json.job as { id: string }).id}`, token: shop.token });
       assert.equal(ordersDone.json.rows, 3, 'every order of May, cancelled included');
+
+      // An export shows its kind's data: reports:read alone reads none; orders:read adds the orders exports only.
+      const staff = async (name: string, permissions: string[]) => {
+        const role = await call(t.app, { method: 'POST', url: '/api/roles', token: shop.token, body: { name, permissions } });
+        const email = `${name.toLowerCase()}@example.com`;
+        assert.equal((await call(t.app, { method: 'POST', url: '/api/users', token: shop.token, body: { email, name, password: PASSWORD, role_id: role.json.id } })).statusCode, 201);
+        return (await login(t.app, shop.slug, email)).json.access_token as string;
+      };
+      const analyst = await staff('Analyst', ['reports:read']);
+      const ordersClerk = await staff('Orders', ['reports:read', 'orders:read']);
+      const ordersId = (orders.json.job as { id: string }).id;
+      for (const url of [`/api/exports/${id}`, `/api/exports/${id}/download`, `/api/exports/${ordersId}`]) assert.deepEqual(problemOf(await call(t.app, { url, token: analyst })), { status: 403, code: 'permission_denied' }, url);
+      assert.deepEqual(problemOf(await call(t.app, { url: `/api/exports/${id}/download`, token: ordersClerk })), { status: 403, code: 'permission_denied' });
+      assert.equal((await call(t.app, { url: `/api/exports/${ordersId}/download`, token: ordersClerk })).statusCode, 200);
+      assert.deepEqual(problemOf(await call(t.app, { method: 'POST', url: '/api/exports', token: ordersClerk, body: { kind: 'customers' } })), { status: 403, code: 'permission_denied' });
 
       const other = await createShop(t.app);
       assert.equal(problemOf(await call(t.app, { url: `/api/exports/${id}`, token: other.token })).status, 404);

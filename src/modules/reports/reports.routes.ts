@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
-import { hasPermission } from '../../context.ts';
+import type { Principal } from '../../context.ts';
+import { authorizeExport } from '../../policy/index.ts';
 import { Body, IdParams } from '../../http/schemas.ts';
-import { AppError, forbidden, notFound } from '../../lib/errors.ts';
+import { AppError, notFound } from '../../lib/errors.ts';
 import { enqueue, getJob } from '../jobs/jobs.service.ts';
 import { JobSchema } from '../jobs/jobs.routes.ts';
 import { getShop } from '../tenants/tenants.service.ts';
@@ -61,9 +62,11 @@ export const reportsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
   );
 
   // --- CSV exports, as background jobs
-  const view = async (tenantId: string, jobId: string) => {
+  // An export is readable only with the permission its kind needs (policy), not with reports:read alone.
+  const view = async (principal: Principal, tenantId: string, jobId: string) => {
     const job = await getJob(deps.db, tenantId, jobId);
     if (job.type !== 'export.csv') throw notFound('Export');
+    authorizeExport(principal, String(job.payload.kind));
     const file = job.status === 'succeeded' ? await exportFile(deps.db, tenantId, jobId) : undefined;
     return { job, filename: file?.filename ?? null, rows: file?.rows ?? null, download_url: file ? `/api/exports/${jobId}/download` : null };
   };
@@ -82,22 +85,22 @@ export const reportsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
     async (req, reply) => {
       const ctx = deps.ctx(req);
       const kind = req.body.kind as ExportKind;
-      if (kind === 'customers' && !hasPermission(ctx.principal, 'customers:read')) throw forbidden('permission_denied', 'Exporting customers needs the customers:read permission');
+      authorizeExport(ctx.principal, kind);
       if ((req.body.from === undefined) !== (req.body.to === undefined)) throw new AppError('invalid', 'invalid_report_range', 'Send both from and to, or neither');
       if (req.body.from && req.body.to) checkRange(req.body.from, req.body.to, 'body');
       const id = await deps.tx(req, (c) => enqueue(c.db, c.clock, { tenantId: c.tenantId, queue: 'default', type: 'export.csv', payload: { kind, ...(req.body.from ? { from: req.body.from, to: req.body.to } : {}) }, maxAttempts: 3 }));
-      return reply.code(202).header('location', `/api/exports/${id}`).send(await view(ctx.tenantId, id as string));
+      return reply.code(202).header('location', `/api/exports/${id}`).send(await view(ctx.principal, ctx.tenantId, id as string));
     },
   );
   app.get('/api/exports/:id', { config: { access: read }, schema: { tags, summary: 'An export’s status, progress and download link', operationId: 'getExport', params: IdParams, response: { 200: ExportView } } }, async (req) =>
-    view(deps.ctx(req).tenantId, req.params.id),
+    view(req.principal, deps.ctx(req).tenantId, req.params.id),
   );
   app.get(
     '/api/exports/:id/download',
     { config: { access: read }, schema: { tags, summary: 'The finished CSV', operationId: 'downloadExport', params: IdParams, produces: ['text/csv'], response: { 200: { description: 'CSV file', content: { 'text/csv': { schema: { type: 'string' } } } } } } },
     async (req, reply) => {
       const tenantId = deps.ctx(req).tenantId;
-      await view(tenantId, req.params.id);
+      await view(req.principal, tenantId, req.params.id);
       const file = await exportFile(deps.db, tenantId, req.params.id);
       if (!file) throw new AppError('conflict', 'export_not_ready', 'The export has not finished yet');
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${file.filename}"`).send(file.content);
