@@ -14,7 +14,7 @@ import { jobsRepository } from '../src/modules/jobs/jobs.repository.ts';
 import { enqueue } from '../src/modules/jobs/jobs.service.ts';
 import { Scheduler, parseCron } from '../src/modules/jobs/scheduler.ts';
 import { Worker, type JobHandler } from '../src/modules/jobs/worker.ts';
-import { PLATFORM_SECRET, call, createShop, engines, freshDatabase, problemOf, startApp, type TestApp, type TestDb } from './helpers.ts';
+import { PASSWORD, PLATFORM_SECRET, call, createShop, engines, freshDatabase, login, problemOf, startApp, type TestApp, type TestDb } from './helpers.ts';
 
 const log = pino({ level: 'silent' }) as unknown as FastifyBaseLogger;
 
@@ -206,6 +206,19 @@ for (const engine of engines()) {
       const all = await call(t.app, { url: `/api/platform/jobs?tenant_id=${shop.tenantId}`, token: PLATFORM_SECRET });
       assert.deepEqual((all.json.data ?? []).map((j) => j.id), [queued]);
       assert.equal(problemOf(await call(t.app, { url: '/api/platform/jobs', token: shop.token })).status, 401);
+    });
+
+    test('jobs:read shows that work happens, not to whom: personal data in payloads only for who may read it', async () => {
+      const shop = await createShop(t.app);
+      const id = (await enqueue(t.db, { now: () => new Date() }, { tenantId: shop.tenantId, type: 'email.send', payload: { template: 'order_confirmation', to: 'ann@example.com', email: 'ann@example.com', order_id: 'ord_x', shipping_address: { name: 'Ann', city: 'Berlin' } } }))!;
+      const role = await call(t.app, { method: 'POST', url: '/api/roles', token: shop.token, body: { name: 'Ops', permissions: ['jobs:read'] } });
+      assert.equal((await call(t.app, { method: 'POST', url: '/api/users', token: shop.token, body: { email: 'ops@example.com', name: 'Ops', password: PASSWORD, role_id: role.json.id } })).statusCode, 201);
+      const ops = (await login(t.app, shop.slug, 'ops@example.com')).json.access_token as string;
+      for (const job of [(await call(t.app, { url: '/api/jobs', token: ops })).json.data?.find((j) => j.id === id), (await call(t.app, { url: `/api/jobs/${id}`, token: ops })).json]) {
+        assert.deepEqual(job?.payload, { template: 'order_confirmation', to: '[redacted]', email: '[redacted]', order_id: 'ord_x', shipping_address: '[redacted]' });
+      }
+      assert.doesNotMatch((await call(t.app, { url: `/api/platform/jobs?tenant_id=${shop.tenantId}`, token: PLATFORM_SECRET })).body, /ann@example\.com/);
+      assert.equal(((await call(t.app, { url: `/api/jobs/${id}`, token: shop.token })).json.payload as { to: string }).to, 'ann@example.com', 'the owner may read customers and staff');
     });
 
     test('shops schedule their own tasks; bad cron and time zones are refused; each slot enqueues one job', async () => {

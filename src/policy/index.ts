@@ -24,3 +24,22 @@ export function authorizeExport(p: Principal, kind: string): void {
   if (!need) throw forbidden('permission_denied', `Unknown export kind ${kind}`);
   authorize(p, need, `An export of ${kind}`);
 }
+
+/** Keys of job payloads (and results) that hold personal data: an address to write to, a name, a phone number. */
+const PERSONAL = /(^|_)(to|email|emails|name|first_name|last_name|phone|address|shipping_address|billing_address)$/;
+
+/**
+ * A job as the caller may see it: `jobs:read` shows that work happens, not to whom. Personal data in the payload
+ * (customer and staff email addresses …) is shown only to a principal who may read both customers and staff.
+ */
+export function jobFor<J extends { payload: Record<string, unknown> }>(p: Principal, job: J): J {
+  if (may(p, 'customers:read') && may(p, 'users:read')) return job;
+  return { ...job, payload: redact(job.payload) as Record<string, unknown> };
+}
+
+function redact(v: unknown, key = ''): unknown {
+  if (PERSONAL.test(key) && v !== null && v !== undefined) return '[redacted]';
+  if (Array.isArray(v)) return v.map((x) => redact(x));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x, k)]));
+  return v;
+}

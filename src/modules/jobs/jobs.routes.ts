@@ -3,6 +3,8 @@ import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import { Body, IdParams, Name, NoContent, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
+import type { Principal } from '../../context.ts';
+import { jobFor } from '../../policy/index.ts';
 import { getShop } from '../tenants/tenants.service.ts';
 import { SHOP_TASKS, createSchedule, deleteSchedule, listSchedules, updateSchedule } from './schedules.service.ts';
 import { cancelJob, getJob, listJobs, retryJob } from './jobs.service.ts';
@@ -33,17 +35,19 @@ const ListQuery = Type.Object({ ...PageQuery, status: Type.Optional(Status), typ
 /** A shop's staff see and steer their shop's jobs; operators see every job and steer the deployment's own. */
 export const jobsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   const tags = ['jobs'];
+  // Jobs are shown through the policy: personal data in payloads only to those who may read it.
+  const shown = <P extends { data: Parameters<typeof jobFor>[1][] }>(req: { principal: Principal }, page: P): P => ({ ...page, data: page.data.map((j) => jobFor(req.principal, j)) });
   app.get('/api/jobs', { config: { access: access.staff('jobs:read') }, schema: { tags, summary: 'The shop’s background jobs', operationId: 'listJobs', querystring: ListQuery, response: { 200: Page(JobSchema, 'Job') } } }, async (req) =>
-    listJobs(deps.db, { tenantId: deps.ctx(req).tenantId, status: req.query.status, type: req.query.type, limit: req.query.limit ?? 20, cursor: req.query.cursor }),
+    shown(req, await listJobs(deps.db, { tenantId: deps.ctx(req).tenantId, status: req.query.status, type: req.query.type, limit: req.query.limit ?? 20, cursor: req.query.cursor })),
   );
   app.get('/api/jobs/:id', { config: { access: access.staff('jobs:read') }, schema: { tags, summary: 'Read a job (status, attempts, last error, progress)', operationId: 'getJob', params: IdParams, response: { 200: JobSchema } } }, async (req) =>
-    getJob(deps.db, deps.ctx(req).tenantId, req.params.id),
+    jobFor(req.principal, await getJob(deps.db, deps.ctx(req).tenantId, req.params.id)),
   );
   app.post('/api/jobs/:id/retry', { config: { access: access.staff('jobs:write') }, schema: { tags, summary: 'Run a dead or cancelled job again', operationId: 'retryJob', params: IdParams, response: { 200: JobSchema } } }, async (req) =>
-    retryJob(deps, deps.ctx(req).tenantId, req.params.id),
+    jobFor(req.principal, await retryJob(deps, deps.ctx(req).tenantId, req.params.id)),
   );
   app.post('/api/jobs/:id/cancel', { config: { access: access.staff('jobs:write') }, schema: { tags, summary: 'Cancel a job that has not started', operationId: 'cancelJob', params: IdParams, response: { 200: JobSchema } } }, async (req) =>
-    cancelJob(deps, deps.ctx(req).tenantId, req.params.id),
+    jobFor(req.principal, await cancelJob(deps, deps.ctx(req).tenantId, req.params.id)),
   );
 
   app.get(
@@ -52,10 +56,10 @@ export const jobsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       config: { access: access.platform() },
       schema: { tags: ['platform'], summary: 'Every job of every shop and of the deployment', operationId: 'platformListJobs', querystring: Type.Object({ ...ListQuery.properties, tenant_id: Type.Optional(Type.String({ maxLength: 64, description: 'A shop, or "system" for the deployment’s own jobs' })) }, { additionalProperties: false }), response: { 200: Page(JobSchema, 'Job') } },
     },
-    async (req) => listJobs(deps.db, { tenantId: req.query.tenant_id === 'system' ? '' : req.query.tenant_id, status: req.query.status, type: req.query.type, limit: req.query.limit ?? 20, cursor: req.query.cursor }),
+    async (req) => shown(req, await listJobs(deps.db, { tenantId: req.query.tenant_id === 'system' ? '' : req.query.tenant_id, status: req.query.status, type: req.query.type, limit: req.query.limit ?? 20, cursor: req.query.cursor })),
   );
   app.post('/api/platform/jobs/:id/retry', { config: { access: access.platform() }, schema: { tags: ['platform'], summary: 'Run a dead or cancelled job of the deployment again', operationId: 'platformRetryJob', params: IdParams, response: { 200: JobSchema } } }, async (req) =>
-    retryJob(deps, '', req.params.id),
+    jobFor(req.principal, await retryJob(deps, '', req.params.id)),
   );
 };
 
