@@ -89,7 +89,7 @@ export interface Background {
 /** Workers and the scheduler: in the API process in embedded mode, or alone in `stockroom worker`. */
 export function startBackground(o: BackgroundDeps & { db: Db; clock: Clock; log: Logger; pollMs?: number }): Background {
   const worker = new Worker({ db: o.db, clock: o.clock, log: o.log, handlers: jobHandlers(o), queues: QUEUES, pollMs: o.pollMs ?? 500 });
-  const scheduler = new Scheduler({ db: o.db, clock: o.clock, log: o.log, schedules: SYSTEM_SCHEDULES, dynamic: () => activeShopSchedules(o.db) });
+  const scheduler = new Scheduler({ db: o.db, clock: o.clock, log: o.log, schedules: SYSTEM_SCHEDULES, dynamic: () => activeShopSchedules(o.db, o.clock) });
   const pump = new OutboxPump(o);
   pump.start();
   worker.start();

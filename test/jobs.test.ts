@@ -236,7 +236,7 @@ for (const engine of engines()) {
 
       const { activeShopSchedules } = await import('../src/modules/jobs/schedules.service.ts');
       const clock = new ManualClock(new Date(Date.now() + 61_000));
-      const scheduler = new Scheduler({ db: t.db, clock, log, schedules: [], dynamic: () => activeShopSchedules(t.db) });
+      const scheduler = new Scheduler({ db: t.db, clock, log, schedules: [], dynamic: () => activeShopSchedules(t.db, clock) });
       assert.ok((await scheduler.tick()) >= 1);
       const jobs = await call(t.app, { url: '/api/jobs?type=export.csv', token: shop.token });
       assert.ok((jobs.json.data ?? []).length >= 1);
@@ -245,6 +245,40 @@ for (const engine of engines()) {
       await call(t.app, { method: 'PATCH', url: `/api/schedules/${s.json.id}`, token: shop.token, body: { status: 'paused' } });
       clock.advance(120_000);
       assert.equal(await scheduler.tick(), 0, 'a paused schedule does not fire');
+    });
+
+    test('a schedule needs the permissions of its task, runs with its creator’s rights, and pauses when the creator loses them', async () => {
+      const shop = await createShop(t.app);
+      const role = async (name: string, permissions: string[]) => (await call(t.app, { method: 'POST', url: '/api/roles', token: shop.token, body: { name, permissions } })).json.id as string;
+      const jobsOnly = await role('Jobs', ['jobs:read', 'jobs:write']);
+      const exporter = await role('Exporter', ['jobs:read', 'jobs:write', 'reports:read', 'customers:read']);
+      const user = async (email: string, roleId: string) => {
+        const u = await call(t.app, { method: 'POST', url: '/api/users', token: shop.token, body: { email, name: email, password: PASSWORD, role_id: roleId } });
+        return { id: u.json.id as string, token: (await login(t.app, shop.slug, email)).json.access_token as string };
+      };
+      const ops = await user('jobs@example.com', jobsOnly);
+      const ex = await user('exporter@example.com', exporter);
+      // jobs:write alone cannot schedule an export of customers every second and then read what it made.
+      assert.deepEqual(problemOf(await call(t.app, { method: 'POST', url: '/api/schedules', token: ops.token, body: { name: 'sneaky', cron: '* * * * * *', task: 'export_customers' } })), { status: 403, code: 'permission_denied' });
+      const s = await call(t.app, { method: 'POST', url: '/api/schedules', token: ex.token, body: { name: 'nightly customers', cron: '* * * * *', task: 'export_customers' } });
+      assert.equal(s.statusCode, 201, s.body);
+
+      const { activeShopSchedules } = await import('../src/modules/jobs/schedules.service.ts');
+      const clock = new ManualClock(new Date(Date.now() + 61_000));
+      const mine = async () => (await activeShopSchedules(t.db, clock)).filter((x) => x.tenantId === shop.tenantId);
+      assert.equal((await mine()).length, 1, 'runs while its creator may export customers');
+      // The creator loses customers:read: the schedule pauses itself instead of running.
+      await call(t.app, { method: 'PATCH', url: `/api/roles/${exporter}`, token: shop.token, body: { permissions: ['jobs:read', 'jobs:write', 'reports:read'] } });
+      assert.equal((await mine()).length, 0);
+      const paused = (await call(t.app, { url: '/api/schedules', token: shop.token })).json.data?.find((x) => x.id === s.json.id);
+      assert.equal(paused?.status, 'paused');
+      assert.equal(paused?.paused_reason, 'creator_lost_permission');
+      // Resuming needs the task's permissions too, and makes the resumer its owner.
+      assert.deepEqual(problemOf(await call(t.app, { method: 'PATCH', url: `/api/schedules/${s.json.id}`, token: ops.token, body: { status: 'active' } })), { status: 403, code: 'permission_denied' });
+      const resumed = await call(t.app, { method: 'PATCH', url: `/api/schedules/${s.json.id}`, token: shop.token, body: { status: 'active' } });
+      assert.equal(resumed.json.status, 'active');
+      assert.equal(resumed.json.paused_reason, null);
+      assert.equal((await mine()).length, 1);
     });
   });
 }

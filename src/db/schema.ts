@@ -619,6 +619,10 @@ export interface ShopSchedulesTable {
   status: 'active' | 'paused';
   created_at: string;
   updated_at: string;
+  /** The user or API key that made it: each slot runs only while it still has the task's permissions. */
+  created_by: string | null;
+  /** Why the schedule paused itself (its creator lost a permission the task needs). */
+  paused_reason: string | null;
 }
 
 export interface Database {

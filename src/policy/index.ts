@@ -25,6 +25,23 @@ export function authorizeExport(p: Principal, kind: string): void {
   authorize(p, need, `An export of ${kind}`);
 }
 
+/** What a shop's scheduled task needs: the rights of the export it makes. */
+export const TASK_NEEDS: Readonly<Record<string, readonly Permission[]>> = {
+  export_orders: ['reports:read', EXPORT_NEEDS.orders],
+  export_customers: ['reports:read', EXPORT_NEEDS.customers],
+  export_products: ['reports:read', EXPORT_NEEDS.products],
+};
+
+/** Creating (or changing) a schedule needs the permissions of its task: it will run with its creator's rights. */
+export function authorizeTask(p: Principal, task: string): void {
+  for (const need of TASK_NEEDS[task] ?? []) authorize(p, need, `A schedule of ${task}`);
+}
+
+/** Whether someone holding `permissions` may still run the task (a schedule pauses when its creator may not). */
+export function mayRunTask(permissions: ReadonlySet<Permission>, task: string): boolean {
+  return (TASK_NEEDS[task] ?? []).every((n) => permissions.has(n));
+}
+
 /** Keys of job payloads (and results) that hold personal data: an address to write to, a name, a phone number. */
 const PERSONAL = /(^|_)(to|email|emails|name|first_name|last_name|phone|address|shipping_address|billing_address)$/;
 

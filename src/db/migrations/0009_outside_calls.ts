@@ -52,6 +52,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await db.schema.alterTable('idempotency_keys').addColumn(name, type).execute();
   }
 
+  // A shop's schedule runs with its creator's rights (issue 9): who made it, and why it was paused.
+  await db.schema.alterTable('shop_schedules').addColumn('created_by', 'text').execute();
+  await db.schema.alterTable('shop_schedules').addColumn('paused_reason', 'text').execute();
+
   await db.schema
     .createTable('nodes')
     .addColumn('id', 'text', (c) => c.primaryKey().notNull())
@@ -63,6 +67,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('nodes').execute();
+  await db.schema.alterTable('shop_schedules').dropColumn('paused_reason').execute();
+  await db.schema.alterTable('shop_schedules').dropColumn('created_by').execute();
   for (const name of ['locked_until', 'locked_by', 'resource_id', 'recovery_point']) await db.schema.alterTable('idempotency_keys').dropColumn(name).execute();
   await db.schema.alterTable('refunds').dropColumn('status').execute();
   await db.schema.dropTable('payment_actions').execute();

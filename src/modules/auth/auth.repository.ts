@@ -94,6 +94,21 @@ export const authRepository = {
       .executeTakeFirst();
   },
 
+  /** An active user's role, for rights that outlive a request (a schedule runs with its creator's). */
+  async activeUserRole(db: Executor, tenantId: string, userId: string) {
+    return db
+      .selectFrom('users as u')
+      .innerJoin('roles as r', (j) => j.onRef('r.tenant_id', '=', 'u.tenant_id').onRef('r.id', '=', 'u.role_id'))
+      .select(['r.system_key', 'r.permissions'])
+      .where('u.tenant_id', '=', tenantId)
+      .where('u.id', '=', userId)
+      .where('u.status', '=', 'active')
+      .executeTakeFirst();
+  },
+  async liveSecretKey(db: Executor, tenantId: string, keyId: string) {
+    return db.selectFrom('api_keys').select(['permissions']).where('tenant_id', '=', tenantId).where('id', '=', keyId).where('type', '=', 'secret').where('revoked_at', 'is', null).executeTakeFirst();
+  },
+
   async findApiKey(db: Executor, tenantId: string, hash: string) {
     return db
       .selectFrom('api_keys as k')

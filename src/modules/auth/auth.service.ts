@@ -9,7 +9,7 @@ import { findTenantBySlug } from '../tenants/tenants.service.ts';
 import { authRepository as repo } from './auth.repository.ts';
 import { mintCredential, parseCredential } from './credentials.ts';
 import { verifyPassword } from './passwords.ts';
-import { parsePermissions, rolePermissions } from './permissions.ts';
+import { parsePermissions, rolePermissions, type Permission } from './permissions.ts';
 import type { LoginThrottle } from './throttle.ts';
 import type { TokenService } from './tokens.ts';
 
@@ -179,3 +179,19 @@ export class AuthService {
 }
 
 class ReuseDetected extends Error {}
+
+/**
+ * The permissions a user or secret key holds now, for work that runs later in its name (a shop's schedule);
+ * null when the user is disabled or gone, or the key revoked.
+ */
+export async function currentPermissions(db: Executor, tenantId: string, actor: string): Promise<ReadonlySet<Permission> | null> {
+  if (actor.startsWith('usr_')) {
+    const r = await repo.activeUserRole(db, tenantId, actor);
+    return r ? new Set(rolePermissions(r.system_key, r.permissions)) : null;
+  }
+  if (actor.startsWith('key_')) {
+    const k = await repo.liveSecretKey(db, tenantId, actor);
+    return k ? new Set(parsePermissions(k.permissions)) : null;
+  }
+  return null;
+}

@@ -71,6 +71,7 @@ const ScheduleSchema = Type.Object(
     timezone: Type.String(),
     task: Type.String(),
     status: Type.Union([Type.Literal('active'), Type.Literal('paused')]),
+    paused_reason: Type.Union([Type.String(), Type.Null()], { description: 'creator_lost_permission: the schedule runs with its creator’s rights, and they no longer allow its task; resuming it makes the resumer its owner' }),
     next_run_at: Type.Union([Timestamp, Type.Null()]),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -90,7 +91,7 @@ export const schedulesRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
     '/api/schedules',
     {
       config: { access: access.staff('jobs:write') },
-      schema: { tags, summary: 'Run a task on a cron schedule (in the shop’s time zone unless given)', operationId: 'createSchedule', body: Body({ name: Name(100), cron: Cron, timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), task: Task }, 'ScheduleCreate'), response: { 201: ScheduleSchema } },
+      schema: { tags, summary: 'Run a task on a cron schedule (in the shop’s time zone unless given); needs the permissions of its task, and runs with them', operationId: 'createSchedule', body: Body({ name: Name(100), cron: Cron, timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), task: Task }, 'ScheduleCreate'), response: { 201: ScheduleSchema } },
     },
     async (req, reply) => {
       const shop = await getShop(deps.ctx(req)); // read before the transaction: SQLite has one connection

@@ -1,4 +1,7 @@
-import type { Ctx, Executor } from '../../context.ts';
+import { actorOf, type Ctx, type Executor } from '../../context.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { authorizeTask, mayRunTask } from '../../policy/index.ts';
+import { currentPermissions } from '../auth/auth.service.ts';
 import type { ShopSchedulesTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import { conflict, invalid, notFound } from '../../lib/errors.ts';
@@ -20,6 +23,8 @@ export interface ShopSchedule {
   timezone: string;
   task: string;
   status: 'active' | 'paused';
+  /** Why it paused itself: `creator_lost_permission` when its creator may no longer run the task. */
+  paused_reason: string | null;
   next_run_at: string | null;
   created_at: string;
   updated_at: string;
@@ -32,6 +37,7 @@ const toSchedule = (r: ShopSchedulesTable): ShopSchedule => ({
   timezone: r.timezone,
   task: r.task,
   status: r.status,
+  paused_reason: r.status === 'paused' ? r.paused_reason : null,
   next_run_at: r.status === 'active' ? (parseCron(r.cron, r.timezone).nextRun()?.toISOString() ?? null) : null,
   created_at: r.created_at,
   updated_at: r.updated_at,
@@ -53,10 +59,11 @@ export async function listSchedules(ctx: Ctx): Promise<ShopSchedule[]> {
 }
 
 export async function createSchedule(ctx: Ctx, shopTimezone: string, input: { name: string; cron: string; timezone?: string | undefined; task: string }): Promise<ShopSchedule> {
+  authorizeTask(ctx.principal, input.task);
   const timezone = input.timezone ?? shopTimezone;
   check(input.cron, timezone);
   const now = ctx.clock.now().toISOString();
-  const row: ShopSchedulesTable = { tenant_id: ctx.tenantId, id: newId('schedule'), name: input.name, cron: input.cron, timezone, task: input.task, status: 'active', created_at: now, updated_at: now };
+  const row: ShopSchedulesTable = { tenant_id: ctx.tenantId, id: newId('schedule'), name: input.name, cron: input.cron, timezone, task: input.task, status: 'active', created_by: actorOf(ctx.principal), paused_reason: null, created_at: now, updated_at: now };
   try {
     await ctx.db.insertInto('shop_schedules').values(row).execute();
   } catch (e) {
@@ -68,10 +75,14 @@ export async function createSchedule(ctx: Ctx, shopTimezone: string, input: { na
 
 export async function updateSchedule(ctx: Ctx, id: string, patch: { name?: string | undefined; cron?: string | undefined; timezone?: string | undefined; status?: 'active' | 'paused' | undefined }): Promise<ShopSchedule> {
   const cur = await find(ctx, id);
+  if (patch.status === 'active' && cur.status === 'paused') authorizeTask(ctx.principal, cur.task);
   const next = { ...cur, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)), updated_at: ctx.clock.now().toISOString() } as ShopSchedulesTable;
   check(next.cron, next.timezone);
   try {
-    await ctx.db.updateTable('shop_schedules').set({ name: next.name, cron: next.cron, timezone: next.timezone, status: next.status, updated_at: next.updated_at }).where('tenant_id', '=', ctx.tenantId).where('id', '=', id).execute();
+    // Whoever resumes a schedule takes it over: it runs with their rights from now on.
+    const resumed = patch.status === 'active' && cur.status === 'paused' ? { created_by: actorOf(ctx.principal), paused_reason: null } : {};
+    Object.assign(next, resumed);
+    await ctx.db.updateTable('shop_schedules').set({ name: next.name, cron: next.cron, timezone: next.timezone, status: next.status, updated_at: next.updated_at, ...resumed }).where('tenant_id', '=', ctx.tenantId).where('id', '=', id).execute();
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict('schedule_name_taken', `A schedule named "${patch.name}" exists`);
     throw e;
@@ -84,8 +95,12 @@ export async function deleteSchedule(ctx: Ctx, id: string): Promise<void> {
   await ctx.db.deleteFrom('shop_schedules').where('tenant_id', '=', ctx.tenantId).where('id', '=', id).execute();
 }
 
-/** Every active schedule of every active shop, for the scheduler (re-read on each tick). */
-export async function activeShopSchedules(db: Executor): Promise<(Schedule & { since: Date })[]> {
+/**
+ * Every active schedule of every active shop, for the scheduler (re-read on each tick). A schedule runs with its
+ * creator's rights: one whose creator was disabled, revoked or lost a permission the task needs pauses itself
+ * (`paused_reason: creator_lost_permission`) instead of running.
+ */
+export async function activeShopSchedules(db: Executor, clock: Clock): Promise<(Schedule & { since: Date })[]> {
   const rows = await db
     .selectFrom('shop_schedules as s')
     .innerJoin('tenants as t', 't.id', 's.tenant_id')
@@ -93,8 +108,18 @@ export async function activeShopSchedules(db: Executor): Promise<(Schedule & { s
     .where('s.status', '=', 'active')
     .where('t.status', '=', 'active')
     .execute();
-  return rows.flatMap((r) => {
+  const out: (Schedule & { since: Date })[] = [];
+  for (const r of rows) {
     const job = SHOP_TASKS[r.task];
-    return job ? [{ name: r.id, cron: r.cron, timezone: r.timezone, tenantId: r.tenant_id, job: { ...job, payload: { ...job.payload, schedule_name: r.name } }, since: new Date(r.updated_at) }] : [];
-  });
+    if (!job) continue;
+    if (r.created_by !== null) {
+      const rights = await currentPermissions(db, r.tenant_id, r.created_by);
+      if (!rights || !mayRunTask(rights, r.task)) {
+        await db.updateTable('shop_schedules').set({ status: 'paused', paused_reason: 'creator_lost_permission', updated_at: clock.now().toISOString() }).where('tenant_id', '=', r.tenant_id).where('id', '=', r.id).where('status', '=', 'active').execute();
+        continue;
+      }
+    }
+    out.push({ name: r.id, cron: r.cron, timezone: r.timezone, tenantId: r.tenant_id, job: { ...job, payload: { ...job.payload, schedule_name: r.name } }, since: new Date(r.updated_at) });
+  }
+  return out;
 }
