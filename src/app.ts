@@ -8,7 +8,7 @@ import { ping } from './db/database.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { forbidden } from './lib/errors.ts';
 import { registerAuth } from './http/auth.ts';
-import { registerErrorHandling } from './http/errors.ts';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/errors.ts';
 import { registerIdempotency } from './http/idempotency.ts';
 import { NodeRegistry } from './modules/idempotency/nodes.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -96,6 +96,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false } },
+    // Failures before routing and below HTTP are problem+json too.
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : null;

@@ -35,6 +35,29 @@ for (const engine of engines()) {
       assert.equal(err.json.request_id, 'trace-me');
     });
 
+    test('failures before routing and below HTTP are problem+json too: 414, bad percent-encoding, a body longer than its Content-Length', async () => {
+      const long = await call(t.app, { url: `/api/orders/${'x'.repeat(300)}`, token: shop.token });
+      assert.deepEqual(problemOf(long), { status: 414, code: 'uri_too_long' });
+      const bad = await call(t.app, { url: '/api/orders/%E0%A4%A', token: shop.token });
+      assert.deepEqual(problemOf(bad), { status: 400, code: 'malformed_url' });
+      // Below Fastify: a raw socket whose body runs past its Content-Length.
+      const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = new URL(address);
+      const { connect } = await import('node:net');
+      const raw = await new Promise<string>((resolve, reject) => {
+        let got = '';
+        const sock = connect(Number(port), '127.0.0.1', () => sock.write('POST /api/health HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}\u0000\u0001garbage\r\n\r\n'));
+        sock.on('data', (d) => (got += String(d)));
+        sock.on('close', () => resolve(got));
+        sock.on('error', reject);
+        setTimeout(() => sock.destroy(), 3000);
+      });
+      const last = raw.slice(raw.lastIndexOf('HTTP/1.1 '));
+      assert.match(last, /^HTTP\/1\.1 400 /);
+      assert.match(last, /content-type: application\/problem\+json/i);
+      assert.equal((JSON.parse(last.slice(last.indexOf('\r\n\r\n') + 4)) as { code: string }).code, 'malformed_request');
+    });
+
     test('every failure is problem+json with a stable code; none is a 500', async () => {
       const cases: [string, Parameters<typeof call>[1], number, string][] = [
         ['unknown route', { url: '/api/nope' }, 404, 'route_not_found'],
@@ -52,6 +75,7 @@ for (const engine of engines()) {
         ['bad id', { url: "/api/customers/1' or '1'='1", token: shop.token }, 400, 'validation_failed'],
         ['malformed JSON', { method: 'POST', url: '/api/customers', token: shop.token, body: '{"email":', headers: { 'content-type': 'application/json' } }, 400, 'malformed_json'],
         ['wrong content type', { method: 'POST', url: '/api/customers', token: shop.token, body: 'email=a@b.c', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type'],
+        ['JSON sent as text/plain', { method: 'POST', url: '/api/customers', token: shop.token, body: '{"email":"a@b.c"}', headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type'],
         ['huge body', { method: 'POST', url: '/api/customers', token: shop.token, body: { email: 'big@example.com', first_name: 'x'.repeat(10_000) } }, 413, 'payload_too_large'],
         ['array instead of object', { method: 'POST', url: '/api/customers', token: shop.token, body: [1, 2, 3] }, 400, 'validation_failed'],
         ['role from nowhere', { method: 'POST', url: '/api/users', token: shop.token, body: { email: 'w@example.com', name: 'W', password: PASSWORD, role_id: 'role_01aaaaaaaaaaaaaaaaaaaaaaaa' } }, 422, 'unknown_role'],

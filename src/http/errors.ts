@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay from 'find-my-way';
 import { AppError, isServerSide, type ErrorKind, type FieldProblem } from '../lib/errors.ts';
@@ -135,4 +136,31 @@ export function registerErrorHandling(app: FastifyInstance): void {
     req.log.error({ err }, 'unhandled error');
     return sendProblem(reply, 500, 'internal_error', 'Something went wrong on our side; the request id helps us find it');
   });
+}
+
+/**
+ * Errors Fastify raises before routing (Fastify's `frameworkErrors`): a URL that is not valid percent-encoding, a
+ * path parameter longer than the router takes. Problem+json like every other answer.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') void sendProblem(reply, 414, 'uri_too_long', 'A path segment is longer than this server accepts');
+  else if (err.code === 'FST_ERR_BAD_URL') void sendProblem(reply, 400, 'malformed_url', 'The URL is not valid percent-encoding');
+  else void sendProblem(reply, 400, 'malformed_request', 'The request could not be routed');
+}
+
+/**
+ * A request Node's HTTP parser rejects (a body longer than its Content-Length, headers too large …) never
+ * reaches Fastify: answer on the socket with a problem+json and close it (Fastify's `clientErrorHandler`).
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, title, code, detail] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'request_timeout', 'The request was not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'The request headers are larger than this server accepts']
+        : [400, 'Bad Request', 'malformed_request', 'The request is not valid HTTP (is the body longer than its Content-Length?)'];
+  const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${code}`, title, status, detail, code });
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy(err);
 }

@@ -14,6 +14,8 @@ const EMPTY_BODY = { type: 'object', properties: {}, additionalProperties: false
 const WRITES = new Set(['POST', 'PUT', 'PATCH']);
 
 export function registerValidation(app: FastifyInstance): void {
+  // The API speaks JSON only: a text/plain body (even one holding JSON) is 415, like any other media type.
+  app.removeContentTypeParser('text/plain');
   // A write route without a body schema takes no body: anything sent is an unknown field.
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
