@@ -17,7 +17,7 @@ import { genReqId } from './http/request-id.ts';
 import { registerSecurity } from './http/security.ts';
 import { registerValidation } from './http/validation.ts';
 import { AuthService } from './modules/auth/auth.service.ts';
-import { LoginThrottle } from './modules/auth/throttle.ts';
+import { KNOWN_SECONDS, LoginThrottle } from './modules/auth/throttle.ts';
 import { TokenService, loadSigningKey } from './modules/auth/tokens.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
@@ -106,12 +106,13 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const prefix = opts.redisPrefix ?? 'stockroom:';
 
   const tokens = new TokenService(loadSigningKey(config), { issuer: config.jwt.issuer, audience: config.jwt.audience, ttlSeconds: config.jwt.accessTtl });
-  const throttle = new LoginThrottle(
-    makeLimiter(redis, prefix, 'login-account', config.login.maxFailures, config.login.lockoutSeconds),
-    makeLimiter(redis, prefix, 'login-ip', config.login.maxFailures * 20, 3600),
-    config.login.maxFailures,
-    config.login.maxFailures * 20,
-  );
+  const throttle = new LoginThrottle({
+    byAccount: makeLimiter(redis, prefix, 'login-account', config.login.maxFailures, config.login.lockoutSeconds),
+    byIp: makeLimiter(redis, prefix, 'login-ip', config.login.maxFailures * 20, 3600),
+    known: makeLimiter(redis, prefix, 'login-known', 1, KNOWN_SECONDS),
+    maxFailures: config.login.maxFailures,
+    ipMaxFailures: config.login.maxFailures * 20,
+  });
   const auth = new AuthService({ db, clock, tokens, throttle, refreshTtlSeconds: config.jwt.refreshTtl });
   const limits = new HttpRateLimits(redis, prefix, config.rateLimit);
 

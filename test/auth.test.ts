@@ -215,3 +215,25 @@ for (const engine of engines()) {
     });
   });
 }
+
+for (const engine of engines()) {
+  describe(`login throttling by address [${engine.name}]`, () => {
+    let t: TestApp;
+    before(async () => {
+      t = await startApp(engine, { env: { LOGIN_MAX_FAILURES: '3', LOGIN_LOCKOUT_SECONDS: '600' } });
+    });
+    after(() => t.close());
+    test('an address spraying failures is throttled for new accounts only: staff who logged in from it before still can', async () => {
+      const office = await createShop(t.app); // its owner logged in from this address
+      const newcomer = await call(t.app, { method: 'POST', url: '/api/users', token: office.token, body: { email: 'newcomer@example.com', name: 'New', password: PASSWORD, role_id: (await call(t.app, { url: '/api/roles', token: office.token })).json.data?.find((r) => r.key === 'clerk')?.id } });
+      assert.equal(newcomer.statusCode, 201, newcomer.body);
+      // 3 failures per account × 20 = 60 failures from one address, spread so no account itself is locked.
+      let failures = 0;
+      while ((await login(t.app, office.slug, `nobody-${failures % 30}@example.com`, 'guess')).statusCode === 401 && failures < 100) failures++;
+      assert.equal(failures, 60, 'the address is throttled after 60 failures');
+      assert.deepEqual(problemOf(await login(t.app, office.slug, 'nobody-99@example.com', 'guess')), { status: 429, code: 'too_many_login_attempts' });
+      assert.deepEqual(problemOf(await login(t.app, office.slug, 'newcomer@example.com')), { status: 429, code: 'too_many_login_attempts' }, 'never logged in from here');
+      assert.equal((await login(t.app, office.slug, office.email)).statusCode, 200, 'the owner who logged in from here before is not locked out');
+    });
+  });
+}

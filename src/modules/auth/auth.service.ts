@@ -51,7 +51,7 @@ export class AuthService {
       await this.d.throttle.fail(account, ip);
       throw invalidCredentials();
     }
-    await this.d.throttle.succeed(account);
+    await this.d.throttle.succeed(account, ip);
     if (tenant.status !== 'active') throw tenantSuspended();
     if (user.status !== 'active') throw new AppError('forbidden', 'account_disabled', 'This account is disabled');
     const pair = await this.startSession(db, tenant.id, 'user', user.id);
@@ -70,7 +70,7 @@ export class AuthService {
       await this.d.throttle.fail(account, ip);
       throw invalidCredentials();
     }
-    await this.d.throttle.succeed(account);
+    await this.d.throttle.succeed(account, ip);
     if (c.status !== 'active') throw new AppError('forbidden', 'account_disabled', 'This account is disabled');
     return { tokens: await this.startSession(db, tenantId, 'customer', c.id), customerId: c.id };
   }
