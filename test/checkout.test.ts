@@ -100,7 +100,7 @@ for (const engine of engines()) {
     test('the same checkout sent five times at once makes one order; the others hear "in progress", then get it replayed', async () => {
       const cartId = await guestCart([{ variant_id: cat.v.NOTE!, quantity: 1 }]);
       const body = { cart_id: cartId, payment: SUCCESS };
-      const headers = { 'idempotency-key': 'five-at-once' };
+      const headers = { 'idempotency-key': 'five-at-once-7c1d9e' };
       const all = await Promise.all(Array.from({ length: 5 }, () => call(t.app, { method: 'POST', url: '/api/orders', pk: shop.pk, body, headers })));
       const made = all.filter((r) => r.statusCode === 201);
       assert.ok(made.length >= 1);
@@ -115,7 +115,7 @@ for (const engine of engines()) {
 
     test('one cart checked out by five different requests at once: one order, four cart_not_open', async () => {
       const cartId = await guestCart([{ variant_id: cat.v.NOTE!, quantity: 1 }]);
-      const all = await Promise.all(Array.from({ length: 5 }, (_, i) => call(t.app, { method: 'POST', url: '/api/orders', pk: shop.pk, body: { cart_id: cartId, payment: SUCCESS }, headers: { 'idempotency-key': `race-${i}` } })));
+      const all = await Promise.all(Array.from({ length: 5 }, (_, i) => call(t.app, { method: 'POST', url: '/api/orders', pk: shop.pk, body: { cart_id: cartId, payment: SUCCESS }, headers: { 'idempotency-key': `race-4f8a2b6c9d-${i}` } })));
       assert.equal(all.filter((r) => r.statusCode === 201).length, 1);
       for (const r of all.filter((x) => x.statusCode !== 201)) assert.deepEqual(problemOf(r), { status: 409, code: 'cart_not_open' });
     });

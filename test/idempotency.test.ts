@@ -17,6 +17,20 @@ for (const engine of engines()) {
     const count = async (email: string) =>
       Number((await t.db.selectFrom('customers').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', shop.tenantId).where('email', '=', email).executeTakeFirstOrThrow()).n);
 
+    test('shoppers without an account: keys must be unguessable, and one shopper never gets another’s answer', async () => {
+      const cart = (key: string, ua: string) => call(t.app, { method: 'POST', url: '/api/carts', pk: shop.pk, headers: { 'idempotency-key': key, 'user-agent': ua }, body: {} });
+      assert.deepEqual(problemOf(await cart('cart-1', 'Firefox')), { status: 400, code: 'idempotency_key_too_short' });
+      const key = 'cart-3b9e1f7a2c4d8e60';
+      const ann = await cart(key, 'Firefox/140 (Ann)');
+      const bob = await cart(key, 'Safari/19 (Bob)');
+      assert.equal(ann.statusCode, 201);
+      assert.equal(bob.statusCode, 201);
+      assert.notEqual(bob.json.id, ann.json.id, 'Bob, behind the same address with the same key and body, gets a cart of his own');
+      const again = await cart(key, 'Firefox/140 (Ann)');
+      assert.equal(again.json.id, ann.json.id);
+      assert.equal(again.headers['idempotent-replayed'], 'true');
+    });
+
     test('same key and body: the stored response is replayed and nothing is written twice', async () => {
       const first = await create('key-replay-1', 'replay@example.com');
       assert.equal(first.statusCode, 201);

@@ -68,7 +68,13 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock:
     if (req.routeOptions.config.idempotent === false) return; // this route's answer holds a one-time secret: never stored
 
     const p = req.principal;
-    const ref: KeyRef = { tenantId: 'tenantId' in p ? p.tenantId : '', principal: principalKey(p, req.ip), key };
+    // Anonymous shoppers all hold the shop's publishable key: their keys must be unguessable, and are scoped to
+    // the address and the client (User-Agent) as well, so one shopper can never replay another's answer.
+    if ((p.kind === 'shopper' || p.kind === 'anonymous') && key.length < 16) {
+      throw malformed('idempotency_key_too_short', 'Without an account, send an unguessable Idempotency-Key of at least 16 characters (a random UUID)');
+    }
+    const scope = p.kind === 'shopper' || p.kind === 'anonymous' ? `${principalKey(p, req.ip)}:${sha256(String(req.headers['user-agent'] ?? '')).slice(0, 16)}` : principalKey(p, req.ip);
+    const ref: KeyRef = { tenantId: 'tenantId' in p ? p.tenantId : '', principal: scope, key };
     const route = `${req.method} ${req.routeOptions.url ?? req.url}`;
     const bodyHash = sha256(`${req.url}\n${JSON.stringify(req.body ?? null)}`);
     const lazy = req.routeOptions.config.idempotency === 'recoverable';
