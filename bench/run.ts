@@ -123,7 +123,7 @@ async function checkoutScenario(cwd: string, label: string): Promise<{ result: R
         method: 'POST',
         setupRequest: (req) => {
           const i = next++;
-          return { ...req, headers: { ...req.headers, 'content-type': 'application/json', 'x-publishable-key': sr.pk, 'idempotency-key': `bench-${i}` }, body: JSON.stringify({ cart_id: carts[i % carts.length], payment: { provider: 'test', card_number: '4242424242424242' } }) };
+          return { ...req, headers: { ...req.headers, 'content-type': 'application/json', 'x-publishable-key': sr.pk, 'idempotency-key': `bench-checkout-key-${i}` }, body: JSON.stringify({ cart_id: carts[i % carts.length], payment: { provider: 'test', card_number: '4242424242424242' } }) };
         },
         onResponse: (status: number, body: string) => {
           const k = `${status} ${(/"code":"([a-z_]+)"/.exec(body) ?? [])[1] ?? ''}`;

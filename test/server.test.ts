@@ -99,7 +99,7 @@ for (const engine of engines()) {
         await json(`${s.url}/api/carts/${cart.body.id}`, { method: 'PATCH', headers: { 'x-publishable-key': pk }, body: JSON.stringify({ shipping_address: { country: 'DE', city: 'Berlin', line1: 'Hauptstr. 1', postal_code: '10115' }, discount_code: 'WELCOME10' }) });
         const options = await json(`${s.url}/api/carts/${cart.body.id}/shipping-options`, { headers: { 'x-publishable-key': pk } });
         assert.ok((options.body.data as unknown[]).length >= 1);
-        const order = await json(`${s.url}/api/orders`, { method: 'POST', headers: { 'x-publishable-key': pk, 'idempotency-key': 'e2e-order-1' }, body: JSON.stringify({ cart_id: cart.body.id, shipping_method_id: (options.body.data as { id: string }[])[0]!.id, payment: { provider: 'test', card_number: '4242 4242 4242 4242' } }) });
+        const order = await json(`${s.url}/api/orders`, { method: 'POST', headers: { 'x-publishable-key': pk, 'idempotency-key': 'e2e-order-1-7d3f9a2c' }, body: JSON.stringify({ cart_id: cart.body.id, shipping_method_id: (options.body.data as { id: string }[])[0]!.id, payment: { provider: 'test', card_number: '4242 4242 4242 4242' } }) });
         assert.equal(order.status, 201, JSON.stringify(order.body));
         assert.equal(order.body.status, 'paid');
         assert.ok((order.body.tax_total as number) > 0 && (order.body.discount_total as number) > 0);
