@@ -35,6 +35,15 @@ for (const engine of engines()) {
       assert.equal(err.json.request_id, 'trace-me');
     });
 
+    test('a refusal names the credentials the route takes', async () => {
+      const staffOnly = await call(t.app, { url: '/api/users', pk: shop.pk });
+      assert.deepEqual(problemOf(staffOnly), { status: 403, code: 'principal_not_allowed' });
+      assert.match(String(staffOnly.json.detail), /This route takes staff \(JWT or secret key\) with `users:read`/);
+      const orders = await call(t.app, { url: '/api/orders', pk: shop.pk });
+      assert.deepEqual(problemOf(orders), { status: 401, code: 'authentication_required' });
+      assert.match(String(orders.json.detail), /log in as a customer, or use staff credentials\. This route takes staff \(JWT or secret key\) with `orders:read` or a logged-in customer/);
+    });
+
     test('failures before routing and below HTTP are problem+json too: 414, bad percent-encoding, a body longer than its Content-Length', async () => {
       const long = await call(t.app, { url: `/api/orders/${'x'.repeat(300)}`, token: shop.token });
       assert.deepEqual(problemOf(long), { status: 414, code: 'uri_too_long' });

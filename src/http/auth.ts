@@ -4,7 +4,7 @@ import { principalKey } from '../context.ts';
 import { safeEqual } from '../lib/crypto.ts';
 import { AppError, forbidden, unauthenticated } from '../lib/errors.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
-import type { Access } from './access.ts';
+import { describeAccess, type Access } from './access.ts';
 import type { HttpRateLimits } from './rate-limit.ts';
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
@@ -72,20 +72,22 @@ async function authenticate(req: FastifyRequest, a: Access, deps: { auth: AuthSe
 
 function authorize(p: Principal, a: Access): void {
   if (a.anyTenant && 'tenantId' in p) return;
+  // A refusal says which credentials the route takes, so a client knows what to send instead.
+  const takes = describeAccess(a).replace(/^Requires /, 'This route takes ').replace(/\.$/, '');
   switch (p.kind) {
     case 'user':
     case 'api_key':
-      if (!a.staff) throw forbidden('principal_not_allowed', 'Staff credentials cannot use this route');
+      if (!a.staff) throw forbidden('principal_not_allowed', `Staff credentials cannot use this route. ${takes}.`);
       if (!p.permissions.has(a.staff)) throw forbidden('permission_denied', `This needs the ${a.staff} permission`);
       return;
     case 'customer':
-      if (!a.customer && !a.shopper) throw forbidden('principal_not_allowed', 'Customers cannot use this route');
+      if (!a.customer && !a.shopper) throw forbidden('principal_not_allowed', `Customers cannot use this route. ${takes}.`);
       return;
     case 'shopper':
-      if (!a.shopper) throw (a.customer ? unauthenticated('authentication_required', 'Log in as a customer first') : forbidden('principal_not_allowed', 'A publishable key cannot use this route'));
+      if (!a.shopper) throw a.customer ? unauthenticated('authentication_required', `A publishable key alone is not enough: log in as a customer, or use staff credentials. ${takes}.`) : forbidden('principal_not_allowed', `A publishable key alone cannot use this route. ${takes}.`);
       return;
     case 'platform':
-      if (!a.platform) throw forbidden('principal_not_allowed', 'The platform secret cannot use this route');
+      if (!a.platform) throw forbidden('principal_not_allowed', `The platform secret cannot use this route. ${takes}.`);
       return;
     case 'anonymous':
     case 'system':
