@@ -120,6 +120,27 @@ for (const engine of engines()) {
       for (const r of all.filter((x) => x.statusCode !== 201)) assert.deepEqual(problemOf(r), { status: 409, code: 'cart_not_open' });
     });
 
+    test('a cart warns at once, with a pointer into the request, when it asks for more than is in stock; checkout still decides', async () => {
+      const few = await call(t.app, { method: 'POST', url: '/api/products', token: shop.token, body: { title: 'Few', status: 'active', variants: [{ sku: 'FEW-1', price: 900, stock: 2 }] } });
+      const v = (few.json.variants as { id: string }[])[0]!.id;
+      const created = await call(t.app, { method: 'POST', url: '/api/carts', pk: shop.pk, body: { email: 'w@example.com', lines: [{ variant_id: cat.v.NOTE, quantity: 1 }, { variant_id: v, quantity: 3 }] } });
+      assert.equal(created.statusCode, 201, 'accepted: stock may come back before checkout');
+      const w = created.json.warnings as { code: string; pointer: string | null; line_id: string }[];
+      assert.deepEqual(w.map((x) => [x.code, x.pointer]), [['insufficient_stock', '/body/lines/1/quantity']]);
+      const cartId = created.json.id as string;
+      const line = (created.json.lines as { id: string; variant_id: string }[]).find((l) => l.variant_id === v)!;
+      const fixed = await call(t.app, { method: 'PATCH', url: `/api/carts/${cartId}/lines/${line.id}`, pk: shop.pk, body: { quantity: 2 } });
+      assert.deepEqual(fixed.json.warnings, []);
+      const more = await call(t.app, { method: 'POST', url: `/api/carts/${cartId}/lines`, pk: shop.pk, body: { variant_id: v, quantity: 1 } });
+      assert.deepEqual((more.json.warnings as { code: string; pointer: string }[]).map((x) => [x.code, x.pointer]), [['insufficient_stock', '/body/quantity']]);
+      // Checkout decides, and points into its own request.
+      const byCart = await call(t.app, { method: 'POST', url: '/api/orders', pk: shop.pk, body: { cart_id: cartId, payment: SUCCESS } });
+      assert.deepEqual(problemOf(byCart), { status: 409, code: 'insufficient_stock' });
+      assert.deepEqual((byCart.json.errors as { pointer: string }[]).map((e) => e.pointer), ['/body/cart_id']);
+      const byLines = await call(t.app, { method: 'POST', url: '/api/orders', token: shop.token, body: { lines: [{ variant_id: cat.v.NOTE, quantity: 1 }, { variant_id: v, quantity: 5 }], payment: SUCCESS } });
+      assert.deepEqual((byLines.json.errors as { pointer: string }[]).map((e) => e.pointer), ['/body/lines/1/quantity']);
+    });
+
     test('bad orders get a clear code and change nothing', async () => {
       const other = await createShop(t.app);
       const foreign = await seedCatalogue(t.app, other);

@@ -140,7 +140,8 @@ async function placeOrder(c: Ctx, providerName: CheckoutInput['payment']['provid
     orderId,
     byVariant.map((l) => {
       const v = q.variants.get(l.key)!;
-      return { variantId: l.key, sku: v.sku, quantity: l.quantity, lowStockThreshold: v.low_stock_threshold };
+      const i = input.lines?.findIndex((x) => x.variant_id === l.key) ?? -1;
+      return { variantId: l.key, sku: v.sku, quantity: l.quantity, lowStockThreshold: v.low_stock_threshold, pointer: i >= 0 ? `/body/lines/${i}/quantity` : '/body/cart_id' };
     }),
   );
   await probe('stock');

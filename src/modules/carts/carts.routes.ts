@@ -23,7 +23,10 @@ export const CartSchema = Type.Object(
     billing_address: Type.Union([AddressSchema, Type.Null()]),
     lines: Type.Array(Type.Object({ id: Type.String(), variant_id: Type.String(), quantity: Type.Integer() })),
     totals: Type.Union([TotalsSchema, Type.Null()], { description: 'Recomputed on every read and change; null for an empty cart' }),
-    warnings: Type.Array(Type.Object({ code: Type.String(), detail: Type.String() })),
+    warnings: Type.Array(
+      Type.Object({ code: Type.String(), detail: Type.String(), line_id: Type.Union([Type.String(), Type.Null()]), pointer: Type.Union([Type.String(), Type.Null()], { description: 'JSON pointer into this request, when a field of it caused the warning' }) }),
+      { description: 'What checkout would refuse now (insufficient_stock, variant_unavailable, a code or method that no longer applies); checkout still decides' },
+    ),
     version: Type.Integer(),
     created_at: Timestamp,
     updated_at: Timestamp,

@@ -3,6 +3,7 @@ import type { CartsTable } from '../../db/schema.ts';
 import { AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { sellableVariants } from '../catalog/catalog.service.ts';
+import { availableByVariant } from '../inventory/inventory.service.ts';
 import { quote, shippingOptions, MAX_LINE_QUANTITY, MAX_LINES, type Address, type Quote } from '../pricing/pricing.service.ts';
 import { getShop } from '../tenants/tenants.service.ts';
 import { cartsRepository as repo } from './carts.repository.ts';
@@ -24,7 +25,11 @@ export interface CartView {
   billing_address: Address | null;
   lines: CartLine[];
   /** Problems that keep the cart from being ordered as it is (an expired code, a product taken off sale …). */
-  warnings: { code: string; detail: string }[];
+  /**
+   * What checkout would refuse now: a line no longer for sale, more than is in stock, a code or shipping method
+   * that no longer applies. `pointer` names the field of the request that caused it, where there is one.
+   */
+  warnings: { code: string; detail: string; line_id: string | null; pointer: string | null }[];
   version: number;
   created_at: string;
   updated_at: string;
@@ -58,8 +63,12 @@ function bump(ctx: Ctx, c: CartsTable, patch: Partial<CartsTable>): Promise<void
   });
 }
 
-/** The cart with totals computed now; what cannot be applied any more is dropped from the totals and reported. */
-export async function viewCart(ctx: Ctx, id: string): Promise<PricedCart> {
+/**
+ * The cart with totals computed now; what cannot be applied any more is dropped from the totals and reported, as
+ * are lines asking for more than is in stock (checkout still decides). `pointerOf` maps a variant to the field of
+ * the request that added it, for warnings about it.
+ */
+export async function viewCart(ctx: Ctx, id: string, pointerOf: (variantId: string) => string | null = () => null): Promise<PricedCart> {
   const c = await load(ctx, id);
   const lines = await repo.lines(ctx.db, ctx.tenantId, id);
   const warnings: CartView['warnings'] = [];
@@ -69,9 +78,14 @@ export async function viewCart(ctx: Ctx, id: string): Promise<PricedCart> {
     const sellable = await sellableVariants(ctx.db, ctx.tenantId, lines.map((l) => l.variant_id));
     const priceable = lines.filter((l) => {
       const ok = sellable.get(l.variant_id)?.active === true;
-      if (!ok) warnings.push({ code: 'variant_unavailable', detail: `Line ${l.id} is no longer for sale` });
+      if (!ok) warnings.push({ code: 'variant_unavailable', detail: `Line ${l.id} is no longer for sale`, line_id: l.id, pointer: pointerOf(l.variant_id) });
       return ok;
     });
+    const stock = await availableByVariant(ctx.db, ctx.tenantId, priceable.map((l) => l.variant_id));
+    for (const l of priceable) {
+      const available = stock.get(l.variant_id) ?? 0;
+      if (l.quantity > available) warnings.push({ code: 'insufficient_stock', detail: `Only ${available} of ${sellable.get(l.variant_id)?.sku ?? l.variant_id} in stock (the cart asks for ${l.quantity})`, line_id: l.id, pointer: pointerOf(l.variant_id) });
+    }
     let discount = c.discount_code;
     let shipping = c.shipping_method_id;
     for (let attempt = 0; attempt < 3 && priceable.length; attempt++) {
@@ -80,7 +94,7 @@ export async function viewCart(ctx: Ctx, id: string): Promise<PricedCart> {
         break;
       } catch (e) {
         if (!(e instanceof AppError) || e.kind !== 'invalid') throw e;
-        warnings.push({ code: e.code, detail: e.message });
+        warnings.push({ code: e.code, detail: e.message, line_id: null, pointer: e.errors?.[0]?.pointer ?? null });
         if (e.code.includes('discount')) discount = null;
         else if (e.code.includes('shipping')) shipping = null;
         else throw e;
@@ -135,7 +149,10 @@ export async function createCart(ctx: Ctx, input: { email?: string | undefined; 
   if (lines.length) await checkVariants(ctx, lines.map((l) => l.variant_id));
   for (const l of lines) await repo.upsertLine(ctx.db, { tenant_id: ctx.tenantId, id: newId('cartLine'), cart_id: row.id, variant_id: l.variant_id, quantity: l.quantity, created_at: now }, 'add');
   await assertLimits(ctx, row.id);
-  return viewCart(ctx, row.id);
+  return viewCart(ctx, row.id, (v) => {
+    const i = lines.findIndex((l) => l.variant_id === v);
+    return i < 0 ? null : `/body/lines/${i}/quantity`;
+  });
 }
 
 async function assertLimits(ctx: Ctx, cartId: string): Promise<void> {
@@ -151,15 +168,16 @@ export async function addLine(ctx: Ctx, cartId: string, input: { variant_id: str
   await repo.upsertLine(ctx.db, { tenant_id: ctx.tenantId, id: newId('cartLine'), cart_id: cartId, variant_id: input.variant_id, quantity: input.quantity, created_at: ctx.clock.now().toISOString() }, 'add');
   await assertLimits(ctx, cartId);
   await bump(ctx, c, {});
-  return viewCart(ctx, cartId);
+  return viewCart(ctx, cartId, (v) => (v === input.variant_id ? '/body/quantity' : null));
 }
 
 export async function setLineQuantity(ctx: Ctx, cartId: string, lineId: string, quantity: number): Promise<PricedCart> {
   const c = await loadOpen(ctx, cartId);
-  if (!(await repo.findLine(ctx.db, ctx.tenantId, cartId, lineId))) throw notFound('Cart line');
+  const line = await repo.findLine(ctx.db, ctx.tenantId, cartId, lineId);
+  if (!line) throw notFound('Cart line');
   await repo.setLineQuantity(ctx.db, ctx.tenantId, lineId, quantity);
   await bump(ctx, c, {});
-  return viewCart(ctx, cartId);
+  return viewCart(ctx, cartId, (v) => (v === line.variant_id ? '/body/quantity' : null));
 }
 
 export async function removeLine(ctx: Ctx, cartId: string, lineId: string): Promise<PricedCart> {

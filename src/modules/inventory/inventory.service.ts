@@ -124,6 +124,8 @@ export interface TakeLine {
   sku: string;
   quantity: number;
   lowStockThreshold: number;
+  /** Where in the request this line came from (a JSON pointer), for the error when there is not enough. */
+  pointer: string;
 }
 
 /**
@@ -136,7 +138,7 @@ export async function takeStock(ctx: Ctx, orderId: string, lines: readonly TakeL
   const at = ctx.clock.now().toISOString();
   const levels = await repo.levels(ctx.db, ctx.tenantId, lines.map((l) => l.variantId));
   const ledger: InventoryLedgerTable[] = [];
-  const short: { sku: string; requested: number; available: number }[] = [];
+  const short: { sku: string; requested: number; available: number; pointer: string }[] = [];
   for (const line of lines) {
     let left = line.quantity;
     const mine = levels.filter((l) => l.variant_id === line.variantId);
@@ -150,11 +152,11 @@ export async function takeStock(ctx: Ctx, orderId: string, lines: readonly TakeL
       left -= take;
       ledger.push(ledgerRow(ctx, at, { variant_id: line.variantId, location_id: level.location_id, delta: -take, balance_after: balance, reason: 'sale', actor: actorOf(ctx.principal), reference: orderId, note: null }));
     }
-    if (left > 0) short.push({ sku: line.sku, requested: line.quantity, available: total });
+    if (left > 0) short.push({ sku: line.sku, requested: line.quantity, available: total, pointer: line.pointer });
   }
   if (short.length) {
     throw new AppError('conflict', 'insufficient_stock', `Not enough stock for ${short.map((s) => `${s.sku} (requested ${s.requested}, available ${s.available})`).join(', ')}`, {
-      errors: short.map((s) => ({ pointer: `/lines/${s.sku}`, detail: `only ${s.available} available` })),
+      errors: short.map((s) => ({ pointer: s.pointer, detail: `${s.sku}: only ${s.available} available` })),
     });
   }
   await repo.insertLedger(ctx.db, ledger);
