@@ -72,6 +72,36 @@ for (const engine of engines()) {
       assert.equal((await effects([id])).length, 1);
     });
 
+    test('jobs with one ordering key run one at a time, in the order they were enqueued, even while the first retries', async () => {
+      const ran: string[] = [];
+      let failFirst = true;
+      const step: JobHandler = async ({ job: j }) => {
+        const name = String(j.payload.name);
+        if (name === 'confirmation' && failFirst) {
+          failFirst = false;
+          throw new Error('SMTP busy');
+        }
+        ran.push(name);
+        return { ok: true };
+      };
+      const ids = [];
+      for (const name of ['confirmation', 'shipped', 'delivered']) ids.push((await enqueue(db, clock, { tenantId: null, type: 'step', payload: { name }, orderingKey: 'email:ord_1' }))!);
+      const other = (await enqueue(db, clock, { tenantId: null, type: 'step', payload: { name: 'other order' }, orderingKey: 'email:ord_2' }))!;
+      const w = worker({ step });
+      assert.equal(await w.tick(), 2, 'the first of each key; the later ones wait');
+      await w.idle();
+      assert.deepEqual(ran, ['other order']);
+      assert.equal((await job(ids[0]!)).status, 'queued', 'the confirmation failed and waits for its retry');
+      assert.equal(await w.tick(), 0, 'shipped may not overtake the confirmation while it retries');
+      clock.advance(3_600_000);
+      for (let i = 0; i < 5 && ran.length < 4; i++) {
+        await w.tick();
+        await w.idle();
+      }
+      assert.deepEqual(ran, ['other order', 'confirmation', 'shipped', 'delivered']);
+      assert.equal((await job(other)).status, 'succeeded');
+    });
+
     test('a job that always fails is retried with backoff, then dead-lettered with its last error; the worker carries on', async () => {
       const bad = (await enqueue(db, clock, { tenantId: null, type: 'explode', maxAttempts: 3 }))!;
       const w = worker({ explode: async () => { throw new Error('boom: upstream said no'); }, effect });

@@ -509,6 +509,8 @@ export interface JobsTable {
   result: string | null;
   progress: number | null;
   dedupe_key: string | null;
+  /** Jobs with the same key in a shop run one at a time, in the order they were enqueued (0009). */
+  ordering_key: string | null;
   created_at: string;
   updated_at: string;
   finished_at: string | null;

@@ -52,6 +52,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await db.schema.alterTable('idempotency_keys').addColumn(name, type).execute();
   }
 
+  // Jobs that must run one after another (the emails of one order): a later one waits for the earlier ones.
+  await db.schema.alterTable('jobs').addColumn('ordering_key', 'text').execute();
+  await sql`create index jobs_ordering_idx on jobs (tenant_id, ordering_key, id) where ordering_key is not null`.execute(db);
+
   // A shop's schedule runs with its creator's rights (issue 9): who made it, and why it was paused.
   await db.schema.alterTable('shop_schedules').addColumn('created_by', 'text').execute();
   await db.schema.alterTable('shop_schedules').addColumn('paused_reason', 'text').execute();
@@ -69,6 +73,8 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('nodes').execute();
   await db.schema.alterTable('shop_schedules').dropColumn('paused_reason').execute();
   await db.schema.alterTable('shop_schedules').dropColumn('created_by').execute();
+  await db.schema.dropIndex('jobs_ordering_idx').execute();
+  await db.schema.alterTable('jobs').dropColumn('ordering_key').execute();
   for (const name of ['locked_until', 'locked_by', 'resource_id', 'recovery_point']) await db.schema.alterTable('idempotency_keys').dropColumn(name).execute();
   await db.schema.alterTable('refunds').dropColumn('status').execute();
   await db.schema.dropTable('payment_actions').execute();

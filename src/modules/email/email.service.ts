@@ -37,6 +37,9 @@ const TEMPLATE_OF: Record<string, string> = {
 export async function emailJobsForEvent(db: Executor, clock: Clock, e: { tenant_id: string; id: string; type: string; payload: string }): Promise<number> {
   const template = TEMPLATE_OF[e.type];
   if (!template) return 0;
-  const id = await enqueue(db, clock, { tenantId: e.tenant_id, queue: 'email', type: 'email.send', payload: { template, event_id: e.id, ...(JSON.parse(e.payload) as Record<string, unknown>) }, maxAttempts: 10, dedupeKey: `email:${template}:${e.id}` });
+  const payload = JSON.parse(e.payload) as Record<string, unknown>;
+  // The emails of one order go out in the order of its events (confirmation before shipping notice).
+  const orderingKey = typeof payload.order_id === 'string' ? `email:${payload.order_id}` : undefined;
+  const id = await enqueue(db, clock, { tenantId: e.tenant_id, queue: 'email', type: 'email.send', payload: { template, event_id: e.id, ...payload }, maxAttempts: 10, dedupeKey: `email:${template}:${e.id}`, orderingKey });
   return id ? 1 : 0;
 }

@@ -21,6 +21,23 @@ export const jobsRepository = {
       .select(['tenant_id', 'id'])
       .where('queue', '=', queue)
       .where((eb) => eb.or([eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]), eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)])]))
+      // An ordered job waits while an earlier job with its key is still queued or running.
+      .where((eb) =>
+        eb.or([
+          eb('jobs.ordering_key', 'is', null),
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('jobs as earlier')
+                .select('earlier.id')
+                .whereRef('earlier.tenant_id', '=', 'jobs.tenant_id')
+                .whereRef('earlier.ordering_key', '=', 'jobs.ordering_key')
+                .whereRef('earlier.id', '<', 'jobs.id')
+                .where('earlier.status', 'in', ['queued', 'running']),
+            ),
+          ),
+        ]),
+      )
       .orderBy('run_at')
       .limit(limit);
     if (dialectOf(db) === 'postgres') candidates = candidates.forUpdate().skipLocked();

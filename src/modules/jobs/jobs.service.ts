@@ -52,6 +52,8 @@ export interface EnqueueInput {
   maxAttempts?: number | undefined;
   /** A job with the same key in the same shop is not enqueued twice. */
   dedupeKey?: string | undefined;
+  /** Jobs with the same ordering key run one at a time, in the order they were enqueued (an order's emails). */
+  orderingKey?: string | undefined;
 }
 
 /**
@@ -77,6 +79,7 @@ export async function enqueue(db: Executor, clock: Clock, input: EnqueueInput): 
     result: null,
     progress: null,
     dedupe_key: input.dedupeKey ?? null,
+    ordering_key: input.orderingKey ?? null,
     created_at: now,
     updated_at: now,
     finished_at: null,
