@@ -31,7 +31,7 @@ export const EnvSchema = Type.Object({
   PLATFORM_SECRET: Str('', 'Bearer secret for /api/platform/* (at least 32 characters); empty disables the platform API', { pattern: '^($|.{32,})$' }),
   SIGNUP_ENABLED: Bool(true, 'Allow self-serve POST /api/signup'),
   BODY_LIMIT_BYTES: Int(1_048_576, 1024, 104_857_600, 'Largest request body accepted'),
-  CORS_ORIGINS: Str('', 'Comma-separated allowed origins, or * for any; empty sends no CORS headers'),
+  CORS_ORIGINS: Str('', 'Comma-separated allowed origins, or * for any; empty allows localhost origins in development and none otherwise'),
   SECURITY_HEADERS: Bool(true, 'Send security headers (CSP, HSTS, nosniff, frame-ancestors …)'),
   TRUST_PROXY: Str('false', 'true, false, a hop count or a comma-separated list of proxy addresses (for the client IP)'),
   RATE_LIMIT_WINDOW_SECONDS: Int(60, 1, 86_400, 'Rate-limit window'),

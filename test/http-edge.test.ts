@@ -159,6 +159,21 @@ for (const engine of engines()) {
     });
   });
 
+  describe(`CORS in development [${engine.name}]`, () => {
+    let t: TestApp;
+    before(async () => {
+      t = await startApp(engine, { env: { NODE_ENV: 'development' } });
+    });
+    after(() => t.close());
+    test('with no CORS_ORIGINS, a storefront on localhost works at once; other origins get nothing', async () => {
+      const ok = await t.app.inject({ method: 'OPTIONS', url: '/api/products', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-publishable-key' } });
+      assert.equal(ok.statusCode, 204);
+      assert.equal(ok.headers['access-control-allow-origin'], 'http://localhost:5173');
+      const no = await t.app.inject({ method: 'OPTIONS', url: '/api/products', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+      assert.equal(no.headers['access-control-allow-origin'], undefined);
+    });
+  });
+
   describe(`CORS configured [${engine.name}]`, () => {
     let t: TestApp;
     before(async () => {
