@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, configMarkdown, loadConfig, type Config } from './config.ts';
-import { createDb } from './db/database.ts';
+import { PG_NO_DATABASE, createDb, createPostgresDatabase } from './db/database.ts';
 import { migrateDown, migrateUp, migrationStatus } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
 import { AppError } from './lib/errors.ts';
@@ -99,6 +99,18 @@ program
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+  });
+
+program
+  .command('db')
+  .description('The database itself')
+  .command('create')
+  .description('Create the PostgreSQL database DATABASE_URL names (the role needs CREATEDB); SQLite files are created on first use')
+  .action(async () => {
+    const cfg = config();
+    if (cfg.database.dialect === 'sqlite') return console.log(`SQLite: ${cfg.database.file} is created on first use`);
+    const name = decodeURIComponent(new URL(cfg.database.url).pathname.slice(1));
+    console.log((await createPostgresDatabase(cfg.database.url)) === 'created' ? `created database "${name}"` : `database "${name}" exists`);
   });
 
 const migrate = program.command('migrate').description('Database migrations');
@@ -217,6 +229,18 @@ try {
     process.exit(1);
   }
   const err = e as NodeJS.ErrnoException;
+  if (err.code === PG_NO_DATABASE) {
+    const cfg = (() => {
+      try {
+        return config();
+      } catch {
+        return null;
+      }
+    })();
+    const name = cfg?.database.dialect === 'postgres' ? decodeURIComponent(new URL(cfg.database.url).pathname.slice(1)) : '?';
+    process.stderr.write(`stockroom: the database "${name}" does not exist; create it with \`stockroom db create\` (the role needs CREATEDB) or \`createdb ${name}\`\n`);
+    process.exit(1);
+  }
   if (err.code === 'EADDRINUSE') process.stderr.write(`stockroom: port is already in use (${err.message})\n`);
   else if (err.code === 'ECONNREFUSED') process.stderr.write(`stockroom: cannot reach the database or Redis (${err.message})\n`);
   else process.stderr.write(`stockroom: ${err.stack ?? String(e)}\n`);

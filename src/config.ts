@@ -50,7 +50,7 @@ export const EnvSchema = Type.Object({
   MAIL_FROM: Str('Stockroom <no-reply@stockroom.localhost>', 'Sender address; the shop name is used as the display name', { minLength: 3 }),
   WEBHOOKS_ALLOW_PRIVATE: Bool(false, 'Development only: let webhook endpoints use http and private, loopback or link-local addresses'),
   IN_PROCESS_WORKERS: Type.Unsafe<'auto' | 'on' | 'off'>({ type: 'string', enum: ['auto', 'on', 'off'], default: 'auto', description: '`serve` also runs job workers and the scheduler: auto = with SQLite only (scale-out runs `stockroom worker`)' }),
-  SEED_DEMO: Bool(true, 'Seed a demo shop on the first start when no shop exists'),
+  SEED_DEMO: Type.Unsafe<'auto' | 'true' | 'false'>({ type: 'string', enum: ['auto', 'true', 'false'], default: 'auto', description: 'Seed a demo shop on the first start when no shop exists: auto = with SQLite only (scale-out seeds only when asked: true)' }),
   SHUTDOWN_TIMEOUT_SECONDS: Int(10, 1, 600, 'Grace period for in-flight requests on SIGTERM'),
 });
 
@@ -169,7 +169,7 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
     trustProxy,
     rateLimit: { windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS, perIp: env.RATE_LIMIT_PER_IP, perPrincipal: env.RATE_LIMIT_PER_PRINCIPAL },
     login: { maxFailures: env.LOGIN_MAX_FAILURES, lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS },
-    seedDemo: env.SEED_DEMO,
+    seedDemo: env.SEED_DEMO === 'true' || (env.SEED_DEMO === 'auto' && database.dialect === 'sqlite'),
     inProcessWorkers: env.IN_PROCESS_WORKERS,
     webhooksAllowPrivate: env.WEBHOOKS_ALLOW_PRIVATE,
     mail: { smtpUrl: env.SMTP_URL || null, from: env.MAIL_FROM },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Config } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Clock } from './lib/clock.ts';
-import { randomSecret } from './lib/crypto.ts';
+import { randomSecret, sha256 } from './lib/crypto.ts';
 import { publishableKeyOf } from './modules/api-keys/api-keys.service.ts';
 import { countTenants, findTenantBySlug } from './modules/tenants/tenants.service.ts';
 import { signup } from './workflows/signup.ts';
@@ -23,12 +23,23 @@ export const DEMO_SLUG = 'demo';
 export const DEMO_EMAIL = 'owner@demo.stockroom.test';
 
 /**
+ * Where the demo shop's credentials are kept: one file per database, so trying scale-out in the same checkout
+ * (DATABASE_URL=postgres://…) never overwrites the embedded database's password, or the other way round.
+ */
+export function demoCredentialsFile(config: Config): string {
+  if (config.database.dialect === 'sqlite') return join(config.dataDir, 'demo-credentials.json');
+  const u = new URL(config.database.url);
+  u.password = '';
+  return join(config.dataDir, `demo-credentials.${sha256(u.toString()).slice(0, 12)}.json`);
+}
+
+/**
  * The demo shop: created on the first start (no shop exists yet), with a random owner password that
  * is kept in DATA_DIR/demo-credentials.json (mode 0600) so later starts can print it again.
  * Returns null when the database already has shops but no demo shop.
  */
 export async function seedDemo(db: Db, config: Config, clock: Clock, force = false): Promise<DemoCredentials | null> {
-  const file = join(config.dataDir, 'demo-credentials.json');
+  const file = demoCredentialsFile(config);
   const existing = await findTenantBySlug(db, DEMO_SLUG);
   if (existing) {
     if (!existsSync(file)) return null;

@@ -50,4 +50,45 @@ describe('configuration', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('the demo shop is seeded by default with SQLite only; its credentials are kept per database', async () => {
+    const pem = (await import('../src/modules/auth/tokens.ts')).generatePrivateKeyPem();
+    assert.equal(loadConfig({}).seedDemo, true);
+    const pgCfg = loadConfig({ DATABASE_URL: 'postgres://app:secret@db:5432/shop', JWT_PRIVATE_KEY: pem });
+    assert.equal(pgCfg.seedDemo, false, 'scale-out seeds only when asked');
+    assert.equal(loadConfig({ DATABASE_URL: 'postgres://app:secret@db:5432/shop', JWT_PRIVATE_KEY: pem, SEED_DEMO: 'true' }).seedDemo, true);
+    const { demoCredentialsFile } = await import('../src/seed.ts');
+    const embedded = demoCredentialsFile(loadConfig({}));
+    const scaleOut = demoCredentialsFile(pgCfg);
+    assert.notEqual(scaleOut, embedded, 'trying scale-out in the same checkout does not overwrite the embedded password');
+    assert.equal(demoCredentialsFile(loadConfig({ DATABASE_URL: 'postgres://app:other@db:5432/shop', JWT_PRIVATE_KEY: pem })), scaleOut, 'the file names the database, not the password');
+  });
 });
+
+if (process.env.TEST_DATABASE_URL) {
+  describe('stockroom db create and a database that does not exist [postgres]', () => {
+    test('migrate says in one line how to create it; db create does; migrate then works', async () => {
+      const pem = (await import('../src/modules/auth/tokens.ts')).generatePrivateKeyPem();
+      const url = new URL(process.env.TEST_DATABASE_URL as string);
+      const name = `stockroom_create_${Date.now()}`;
+      url.pathname = `/${name}`;
+      const run = (...args: string[]) => spawnSync(process.execPath, ['bin/stockroom.js', ...args], { env: { ...process.env, DATABASE_URL: url.toString(), JWT_PRIVATE_KEY: pem }, encoding: 'utf8', timeout: 30_000 });
+      try {
+        const missing = run('migrate');
+        assert.equal(missing.status, 1);
+        assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
+        assert.match(missing.stderr, new RegExp(`the database "${name}" does not exist; create it with \`stockroom db create\``));
+        assert.match(run('db', 'create').stdout, new RegExp(`created database "${name}"`));
+        assert.match(run('db', 'create').stdout, /exists/);
+        const up = run('migrate');
+        assert.equal(up.status, 0, up.stderr);
+      } finally {
+        const { Client } = (await import('pg')).default;
+        const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+        await admin.connect();
+        await admin.query(`drop database if exists ${name} with (force)`);
+        await admin.end();
+      }
+    });
+  });
+}

@@ -75,3 +75,29 @@ export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string } | null;
   return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
+
+/** PostgreSQL's code for "database does not exist" (the database named in DATABASE_URL was never created). */
+export const PG_NO_DATABASE = '3D000';
+
+/**
+ * Creates the PostgreSQL database DATABASE_URL names, connecting to the server's `postgres` database with the same
+ * role (which needs CREATEDB). 'exists' when it was there already.
+ */
+export async function createPostgresDatabase(url: string): Promise<'created' | 'exists'> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!name) throw new Error('DATABASE_URL names no database');
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`create database ${client.escapeIdentifier(name)}`);
+    return 'created';
+  } catch (e) {
+    if ((e as { code?: string }).code === '42P04') return 'exists';
+    throw e;
+  } finally {
+    await client.end();
+  }
+}
