@@ -132,6 +132,24 @@ for (const engine of engines()) {
       assert.equal((await call(t.app, { url: `/api/users/${u.json.id}`, token: shop.token })).json.name, 'E2');
     });
 
+    test('the shop and customers carry ETags too: a stale If-Match is 412 and changes nothing', async () => {
+      for (const [read, patch, field] of [
+        ['/api/shop', { name: 'Renamed Shop' }, 'name'],
+        [`/api/customers/${(await call(t.app, { method: 'POST', url: '/api/customers', token: shop.token, body: { email: 'etag-c@example.com' } })).json.id}`, { first_name: 'Eve' }, 'first_name'],
+      ] as const) {
+        const before = await call(t.app, { url: read, token: shop.token });
+        const etag = String(before.headers.etag);
+        assert.match(etag, /^"[a-z]+_[0-9a-z]+\.\d+"$/);
+        assert.equal((await call(t.app, { url: read, token: shop.token, headers: { 'if-none-match': etag } })).statusCode, 304);
+        const ok = await call(t.app, { method: 'PATCH', url: read, token: shop.token, headers: { 'if-match': etag }, body: patch });
+        assert.equal(ok.statusCode, 200, ok.body);
+        assert.notEqual(ok.headers.etag, etag);
+        const stale = await call(t.app, { method: 'PATCH', url: read, token: shop.token, headers: { 'if-match': etag }, body: { [field]: 'Stale' } });
+        assert.deepEqual(problemOf(stale), { status: 412, code: 'version_mismatch' }, read);
+        assert.equal((await call(t.app, { url: read, token: shop.token })).json[field], Object.values(patch)[0]);
+      }
+    });
+
     test('security headers are sent', async () => {
       const r = await call(t.app, { url: '/api/health' });
       assert.equal(r.headers['x-content-type-options'], 'nosniff');

@@ -74,12 +74,12 @@ for (const engine of engines()) {
 
     test('the database refuses what the schema forbids (checks, unique keys, composite foreign keys)', async () => {
       const now = new Date().toISOString();
-      await tdb.db.insertInto('tenants').values({ id: 'ten_a', name: 'A', slug: 'a-shop', status: 'active', currency: 'USD', timezone: 'UTC', tax_mode: 'exclusive', suspended_at: null, suspended_reason: null, created_at: now, updated_at: now }).execute();
-      await tdb.db.insertInto('tenants').values({ id: 'ten_b', name: 'B', slug: 'b-shop', status: 'active', currency: 'USD', timezone: 'UTC', tax_mode: 'exclusive', suspended_at: null, suspended_reason: null, created_at: now, updated_at: now }).execute();
+      await tdb.db.insertInto('tenants').values({ id: 'ten_a', name: 'A', slug: 'a-shop', status: 'active', currency: 'USD', timezone: 'UTC', tax_mode: 'exclusive', suspended_at: null, suspended_reason: null, version: 1, created_at: now, updated_at: now }).execute();
+      await tdb.db.insertInto('tenants').values({ id: 'ten_b', name: 'B', slug: 'b-shop', status: 'active', currency: 'USD', timezone: 'UTC', tax_mode: 'exclusive', suspended_at: null, suspended_reason: null, version: 1, created_at: now, updated_at: now }).execute();
       await assert.rejects(
-        tdb.db.insertInto('tenants').values({ id: 'ten_c', name: 'C', slug: 'c', status: 'bogus' as 'active', currency: 'USD', timezone: 'UTC', tax_mode: 'exclusive', suspended_at: null, suspended_reason: null, created_at: now, updated_at: now }).execute(),
+        tdb.db.insertInto('tenants').values({ id: 'ten_c', name: 'C', slug: 'c', status: 'bogus' as 'active', currency: 'USD', timezone: 'UTC', tax_mode: 'exclusive', suspended_at: null, suspended_reason: null, version: 1, created_at: now, updated_at: now }).execute(),
       );
-      await assert.rejects(tdb.db.insertInto('tenants').values({ id: 'ten_d', name: 'D', slug: 'a-shop', status: 'active', currency: 'USD', timezone: 'UTC', tax_mode: 'exclusive', suspended_at: null, suspended_reason: null, created_at: now, updated_at: now }).execute());
+      await assert.rejects(tdb.db.insertInto('tenants').values({ id: 'ten_d', name: 'D', slug: 'a-shop', status: 'active', currency: 'USD', timezone: 'UTC', tax_mode: 'exclusive', suspended_at: null, suspended_reason: null, version: 1, created_at: now, updated_at: now }).execute());
       await tdb.db.insertInto('roles').values({ tenant_id: 'ten_a', id: 'role_1', name: 'r', system_key: null, description: '', permissions: '[]', created_at: now, updated_at: now }).execute();
       // A user of tenant B cannot point at tenant A's role: the foreign key includes tenant_id.
       await assert.rejects(

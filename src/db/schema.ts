@@ -19,6 +19,8 @@ export interface TenantsTable {
   suspended_reason: string | null;
   /** Whether catalogue prices include tax (`inclusive`) or tax is added on top (`exclusive`). */
   tax_mode: 'exclusive' | 'inclusive';
+  /** Bumped by every change (0009): the shop's ETag. */
+  version: number;
   created_at: string;
   updated_at: string;
 }
@@ -58,6 +60,8 @@ export interface CustomersTable {
   last_name: string;
   password_hash: string | null;
   status: 'active' | 'disabled';
+  /** Bumped by every change (0009): the customer's ETag. */
+  version: number;
   created_at: string;
   updated_at: string;
 }

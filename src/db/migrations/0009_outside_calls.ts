@@ -52,6 +52,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await db.schema.alterTable('idempotency_keys').addColumn(name, type).execute();
   }
 
+  // The shop and customers carry a version, for ETag / If-Match like every other resource staff edit.
+  await db.schema.alterTable('tenants').addColumn('version', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+  await db.schema.alterTable('customers').addColumn('version', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+
   // Jobs that must run one after another (the emails of one order): a later one waits for the earlier ones.
   await db.schema.alterTable('jobs').addColumn('ordering_key', 'text').execute();
   await sql`create index jobs_ordering_idx on jobs (tenant_id, ordering_key, id) where ordering_key is not null`.execute(db);
@@ -71,6 +75,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('nodes').execute();
+  await db.schema.alterTable('customers').dropColumn('version').execute();
+  await db.schema.alterTable('tenants').dropColumn('version').execute();
   await db.schema.alterTable('shop_schedules').dropColumn('paused_reason').execute();
   await db.schema.alterTable('shop_schedules').dropColumn('created_by').execute();
   await db.schema.dropIndex('jobs_ordering_idx').execute();

@@ -17,7 +17,10 @@ export const customersRepository = {
     if (opts.email) q = q.where('email', '=', opts.email);
     return q.execute();
   },
-  async update(db: Executor, tenantId: string, id: string, patch: Partial<Omit<CustomersTable, 'tenant_id' | 'id' | 'created_at'>>): Promise<void> {
-    await db.updateTable('customers').set(patch).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  /** Changes the customer and bumps its version; with `expectedVersion`, only if it is still that (false otherwise). */
+  async update(db: Executor, tenantId: string, id: string, patch: Partial<Omit<CustomersTable, 'tenant_id' | 'id' | 'created_at' | 'version'>>, expectedVersion: number | null = null): Promise<boolean> {
+    let q = db.updateTable('customers').set((eb) => ({ ...patch, version: eb('version', '+', 1) })).where('tenant_id', '=', tenantId).where('id', '=', id);
+    if (expectedVersion !== null) q = q.where('version', '=', expectedVersion);
+    return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
   },
 };

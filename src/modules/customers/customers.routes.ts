@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
+import { problemResponse } from '../../http/problem.ts';
+import { etagOf, ifMatchVersion, sendWithEtag, setEtag } from '../../http/etag.ts';
 import { Body, Email, IdParams, Page, PageQuery, Password, Timestamp } from '../../http/schemas.ts';
 import { forbidden } from '../../lib/errors.ts';
 import { TokenPairSchema } from '../auth/auth.schemas.ts';
@@ -19,6 +21,7 @@ export const CustomerSchema = Type.Object(
     last_name: Type.String(),
     status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
     has_account: Type.Boolean({ description: 'Whether the customer has set a password' }),
+    version: Type.Integer({ description: 'Bumped by every change; the ETag names it, send it back in If-Match' }),
     created_at: Timestamp,
     updated_at: Timestamp,
   },
@@ -121,16 +124,27 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
   );
   app.get(
     '/api/customers/:id',
-    { config: { access: access.staff('customers:read') }, schema: { tags: ['customers'], summary: 'Read a customer', operationId: 'getCustomer', params: IdParams, response: { 200: CustomerSchema } } },
-    async (req) => getCustomer(deps.ctx(req), req.params.id),
+    { config: { access: access.staff('customers:read') }, schema: { tags: ['customers'], summary: 'Read a customer (with its ETag)', operationId: 'getCustomer', params: IdParams, response: { 200: CustomerSchema } } },
+    async (req, reply) => {
+      const c = await getCustomer(deps.ctx(req), req.params.id);
+      return sendWithEtag(req, reply, etagOf(c.id, c.version), c);
+    },
   );
   app.patch(
     '/api/customers/:id',
-    { config: { access: access.staff('customers:write') }, schema: { tags: ['customers'], summary: 'Change a customer', operationId: 'updateCustomer', params: IdParams, body: StaffPatch, response: { 200: CustomerSchema } } },
-    async (req) => {
-      const ctx = deps.ctx(req);
-      const c = await updateCustomer(ctx, req.params.id, req.body);
-      if (req.body.status === 'disabled') await deps.auth.revokeAllSessions(ctx.db, ctx.tenantId, c.id, 'account_disabled');
+    {
+      config: { access: access.staff('customers:write') },
+      schema: { tags: ['customers'], summary: 'Change a customer (disabling one ends their sessions); send If-Match with its ETag', operationId: 'updateCustomer', params: IdParams, body: StaffPatch, response: { 200: CustomerSchema, 412: problemResponse('If-Match names an old version') } },
+    },
+    async (req, reply) => {
+      const expected = ifMatchVersion(req, req.params.id);
+      // One transaction: a customer is never disabled with their sessions still alive.
+      const c = await deps.tx(req, async (ctx) => {
+        const updated = await updateCustomer(ctx, req.params.id, req.body, expected);
+        if (req.body.status === 'disabled') await deps.auth.revokeAllSessions(ctx.db, ctx.tenantId, updated.id, 'account_disabled');
+        return updated;
+      });
+      setEtag(reply, c.id, c.version);
       return c;
     },
   );

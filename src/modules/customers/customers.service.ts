@@ -1,7 +1,7 @@
 import type { Ctx, Executor } from '../../context.ts';
 import type { CustomersTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
-import { conflict, notFound } from '../../lib/errors.ts';
+import { conflict, notFound, preconditionFailed } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { checkPasswordStrength, hashPassword } from '../auth/passwords.ts';
@@ -15,6 +15,7 @@ export interface Customer {
   last_name: string;
   status: 'active' | 'disabled';
   has_account: boolean;
+  version: number;
   created_at: string;
   updated_at: string;
 }
@@ -26,6 +27,7 @@ const toCustomer = (c: CustomersTable): Customer => ({
   last_name: c.last_name,
   status: c.status,
   has_account: c.password_hash !== null,
+  version: c.version,
   created_at: c.created_at,
   updated_at: c.updated_at,
 });
@@ -71,6 +73,7 @@ async function insertCustomer(ctx: Ctx, input: CustomerInput, passwordHash: stri
     last_name: input.last_name ?? '',
     password_hash: passwordHash,
     status: 'active',
+    version: 1,
     created_at: now,
     updated_at: now,
   };
@@ -104,6 +107,7 @@ export async function updateCustomer(
   ctx: Ctx,
   id: string,
   patch: { email?: string | undefined; first_name?: string | undefined; last_name?: string | undefined; status?: 'active' | 'disabled' | undefined },
+  expectedVersion: number | null = null,
 ): Promise<Customer> {
   await getCustomer(ctx, id);
   const next: Partial<CustomersTable> = { updated_at: ctx.clock.now().toISOString() };
@@ -112,7 +116,7 @@ export async function updateCustomer(
   if (patch.last_name !== undefined) next.last_name = patch.last_name;
   if (patch.status !== undefined) next.status = patch.status;
   try {
-    await repo.update(ctx.db, ctx.tenantId, id, next);
+    if (!(await repo.update(ctx.db, ctx.tenantId, id, next, expectedVersion))) throw preconditionFailed('version_mismatch', 'The customer changed since you read it (If-Match names an old version)');
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict('email_taken', 'A customer with this email exists');
     throw e;

@@ -25,7 +25,10 @@ export const tenantsRepository = {
     if (opts.status) q = q.where('status', '=', opts.status);
     return q.execute();
   },
-  async update(db: Executor, id: string, patch: Partial<Omit<TenantsTable, 'id' | 'created_at'>>): Promise<void> {
-    await db.updateTable('tenants').set(patch).where('id', '=', id).execute();
+  /** Changes the tenant and bumps its version; with `expectedVersion`, only if it is still that (false otherwise). */
+  async update(db: Executor, id: string, patch: Partial<Omit<TenantsTable, 'id' | 'created_at' | 'version'>>, expectedVersion: number | null = null): Promise<boolean> {
+    let q = db.updateTable('tenants').set((eb) => ({ ...patch, version: eb('version', '+', 1) })).where('id', '=', id);
+    if (expectedVersion !== null) q = q.where('version', '=', expectedVersion);
+    return Number((await q.executeTakeFirst()).numUpdatedRows) === 1;
   },
 };

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
+import { problemResponse } from '../../http/problem.ts';
+import { etagOf, ifMatchVersion, sendWithEtag, setEtag } from '../../http/etag.ts';
 import { IdParams } from '../../http/schemas.ts';
 import { AppError } from '../../lib/errors.ts';
 import { isValidTimeZone } from '../../lib/timezones.ts';
@@ -31,15 +33,22 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
 
 /** The caller's own shop. */
 export const shopRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  app.get('/api/shop', { config: { access: access.staff('shop:read') }, schema: { tags: ['shop'], summary: 'Read the shop', operationId: 'getShop', response: { 200: TenantSchema } } }, async (req) =>
-    getShop(deps.ctx(req)),
-  );
+  app.get('/api/shop', { config: { access: access.staff('shop:read') }, schema: { tags: ['shop'], summary: 'Read the shop (with its ETag)', operationId: 'getShop', response: { 200: TenantSchema } } }, async (req, reply) => {
+    const shop = await getShop(deps.ctx(req));
+    return sendWithEtag(req, reply, etagOf(shop.id, shop.version), shop);
+  });
   app.patch(
     '/api/shop',
-    { config: { access: access.staff('shop:write') }, schema: { tags: ['shop'], summary: 'Change the shop’s name, currency or time zone', operationId: 'updateShop', body: ShopPatch, response: { 200: TenantSchema } } },
-    async (req) => {
+    {
+      config: { access: access.staff('shop:write') },
+      schema: { tags: ['shop'], summary: 'Change the shop’s name, currency, time zone or tax mode; send If-Match with its ETag', operationId: 'updateShop', body: ShopPatch, response: { 200: TenantSchema, 412: problemResponse('If-Match names an old version') } },
+    },
+    async (req, reply) => {
       checkTimeZone(req.body.timezone);
-      return updateShop(deps.ctx(req), req.body);
+      const ctx = deps.ctx(req);
+      const shop = await updateShop(ctx, req.body, ifMatchVersion(req, ctx.tenantId));
+      setEtag(reply, shop.id, shop.version);
+      return shop;
     },
   );
 };

@@ -19,6 +19,7 @@ export const TenantSchema = Type.Object(
     suspended_at: NullableTimestamp,
     suspended_reason: Type.Union([Type.String(), Type.Null()]),
     created_at: Timestamp,
+    version: Type.Integer({ description: 'Bumped by every change; the ETag names it, send it back in If-Match' }),
     updated_at: Timestamp,
   },
   { title: 'Tenant' },

@@ -1,7 +1,7 @@
 import type { Ctx, Executor } from '../../context.ts';
 import type { TenantsTable } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { conflict, notFound } from '../../lib/errors.ts';
+import { conflict, notFound, preconditionFailed } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { randomSecret } from '../../lib/crypto.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
@@ -17,6 +17,7 @@ export interface Tenant {
   tax_mode: 'exclusive' | 'inclusive';
   suspended_at: string | null;
   suspended_reason: string | null;
+  version: number;
   created_at: string;
   updated_at: string;
 }
@@ -57,6 +58,7 @@ export async function createTenant(
     tax_mode: input.tax_mode ?? 'exclusive',
     suspended_at: null,
     suspended_reason: null,
+    version: 1,
     created_at: now,
     updated_at: now,
   };
@@ -84,6 +86,7 @@ export async function getShop(ctx: Ctx): Promise<Tenant> {
 export async function updateShop(
   ctx: Ctx,
   patch: { name?: string | undefined; timezone?: string | undefined; currency?: string | undefined; tax_mode?: 'exclusive' | 'inclusive' | undefined },
+  expectedVersion: number | null = null,
 ): Promise<Tenant> {
   const current = await getShop(ctx);
   const next: Partial<TenantsTable> = { updated_at: ctx.clock.now().toISOString() };
@@ -91,7 +94,7 @@ export async function updateShop(
   if (patch.timezone !== undefined) next.timezone = patch.timezone;
   if (patch.currency !== undefined) next.currency = patch.currency;
   if (patch.tax_mode !== undefined) next.tax_mode = patch.tax_mode;
-  await repo.update(ctx.db, current.id, next);
+  if (!(await repo.update(ctx.db, current.id, next, expectedVersion))) throw preconditionFailed('version_mismatch', 'The shop changed since you read it (If-Match names an old version)');
   return getShop(ctx);
 }
 
