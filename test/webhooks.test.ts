@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { networkInterfaces } from 'node:os';
 import { Webhook } from 'standardwebhooks';
+import { RefusedAddress, outgoingFetch } from '../src/outgoing/url-guard.ts';
 import { jobHandlers } from '../src/background.ts';
 import { createMailer } from '../src/modules/email/mailer.ts';
 import { ManualClock } from '../src/lib/clock.ts';
@@ -175,6 +177,8 @@ for (const engine of engines()) {
     });
     after(() => t.close());
     test('http, private, loopback, link-local and malformed URLs are refused with a code', async () => {
+      // This host's own interface addresses, whatever range they are in.
+      const own = Object.values(networkInterfaces()).flat().filter((i) => i && !i.internal).map((i) => i!.address.replace(/%.*$/, ''));
       const cases: [string, string][] = [
         ['http://example.com/hook', 'webhook_url_not_https'],
         ['https://127.0.0.1/hook', 'webhook_url_private'],
@@ -184,6 +188,17 @@ for (const engine of engines()) {
         ['https://169.254.169.254/latest/meta-data', 'webhook_url_private'],
         ['https://[::1]/hook', 'webhook_url_private'],
         ['https://[::ffff:127.0.0.1]/hook', 'webhook_url_private'],
+        // Documentation ranges, and the IPv6 forms that embed 127.0.0.1.
+        ['https://192.0.2.2/hook', 'webhook_url_private'],
+        ['https://198.51.100.7/hook', 'webhook_url_private'],
+        ['https://203.0.113.9/hook', 'webhook_url_private'],
+        ['https://[2001:db8::1]/hook', 'webhook_url_private'],
+        ['https://[::127.0.0.1]/hook', 'webhook_url_private'],
+        ['https://[::ffff:0:7f00:1]/hook', 'webhook_url_private'],
+        ['https://[::ffff:7f00:1]/hook', 'webhook_url_private'],
+        ['https://[64:ff9b::7f00:1]/hook', 'webhook_url_private'],
+        ['https://[2002:7f00:1::]/hook', 'webhook_url_private'],
+        ...own.map((a): [string, string] => [`https://${a.includes(':') ? `[${a}]` : a}/hook`, 'webhook_url_private']),
         ['ftp://example.com/hook', 'webhook_url_invalid'],
         ['not a url', 'webhook_url_invalid'],
         ['https://user:pass@8.8.8.8/hook', 'webhook_url_invalid'],
@@ -194,6 +209,13 @@ for (const engine of engines()) {
       assert.equal(problemOf(await call(t.app, { method: 'POST', url: '/api/webhook-endpoints', token: shop.token, body: { url: 'https://8.8.8.8/hook', events: ['not.an.event'] } })).code, 'validation_failed');
       const ok = await call(t.app, { method: 'POST', url: '/api/webhook-endpoints', token: shop.token, body: { url: 'https://8.8.8.8/hook', events: ['order.paid'] } });
       assert.equal(ok.statusCode, 201, 'a public address is accepted');
+    });
+
+    test('the connection itself resolves through the guard: a name that points inside is refused at connect time', async () => {
+      // checkOutgoingUrl is not consulted here: outgoingFetch's own lookup refuses, so a name re-pointed after the
+      // check (DNS rebinding) cannot reach an internal address.
+      await assert.rejects(outgoingFetch('https://localhost:8443/hook', { method: 'POST', allowPrivate: false }), (e: unknown) => (e as { cause?: unknown }).cause instanceof RefusedAddress || e instanceof RefusedAddress);
+      await assert.rejects(outgoingFetch('https://[::ffff:7f00:1]:8443/hook', { method: 'POST', allowPrivate: false }), RefusedAddress);
     });
   });
 }

@@ -8,7 +8,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
-import { checkOutgoingUrl } from '../../lib/url-safety.ts';
+import { RefusedAddress, checkOutgoingUrl, outgoingFetch } from '../../outgoing/url-guard.ts';
 import type { EventType } from '../events/events.ts';
 import { enqueue } from '../jobs/jobs.service.ts';
 import { PermanentFailure, RetryAfter } from '../jobs/worker.ts';
@@ -185,7 +185,7 @@ export async function fanOutEvent(db: Executor, clock: Clock, e: { tenant_id: st
  * One delivery attempt, signed per Standard Webhooks (webhook-id = the event id, the same on every retry).
  * 2xx: delivered. 410 Gone: the endpoint is disabled, no retry. Anything else: retried on the spec's schedule.
  */
-export async function attemptDelivery(db: Db, clock: Clock, tenantId: string, deliveryId: string, attempt: number, opts: { allowPrivate: boolean; fetchImpl?: typeof fetch }): Promise<{ status: number }> {
+export async function attemptDelivery(db: Db, clock: Clock, tenantId: string, deliveryId: string, attempt: number, opts: { allowPrivate: boolean }): Promise<{ status: number }> {
   assertOutsideTransaction(db, 'webhook delivery');
   const d = await repo.findDelivery(db, tenantId, deliveryId);
   if (!d) throw new PermanentFailure('delivery no longer exists');
@@ -198,13 +198,15 @@ export async function attemptDelivery(db: Db, clock: Clock, tenantId: string, de
   const started = Date.now();
   let statusCode: number | null = null;
   let error: string | null = null;
-  const problem = await checkOutgoingUrl(ep.url, { allowPrivate: opts.allowPrivate });
+  let problem: string | null = await checkOutgoingUrl(ep.url, { allowPrivate: opts.allowPrivate });
   if (problem) error = `refused: ${problem}`;
   else {
     const at = clock.now();
     const signature = new Webhook(ep.secret).sign(d.event_id, at, d.payload);
     try {
-      const res = await (opts.fetchImpl ?? fetch)(ep.url, {
+      // The guarded fetch connects only to the addresses it checked (no DNS rebinding after the check above).
+      const res = await outgoingFetch(ep.url, {
+        allowPrivate: opts.allowPrivate,
         method: 'POST',
         redirect: 'manual',
         signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
@@ -214,7 +216,10 @@ export async function attemptDelivery(db: Db, clock: Clock, tenantId: string, de
       statusCode = res.status;
       await res.body?.cancel().catch(() => {});
     } catch (e) {
-      error = (e as Error).name === 'TimeoutError' ? `timed out after ${DELIVERY_TIMEOUT_MS / 1000} s` : (e as Error).message;
+      const cause = (e as Error & { cause?: Error }).cause;
+      const refused = cause instanceof RefusedAddress ? cause : e instanceof RefusedAddress ? e : null;
+      if (refused) problem = 'private_address'; // the name was re-pointed inside after the check: never retried
+      error = (e as Error).name === 'TimeoutError' ? `timed out after ${DELIVERY_TIMEOUT_MS / 1000} s` : (refused ?? (e as Error)).message;
     }
   }
   const now = clock.now().toISOString();
