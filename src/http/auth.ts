@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../context.ts';
 import { principalKey } from '../context.ts';
 import { safeEqual } from '../lib/crypto.ts';
-import { AppError, forbidden, unauthenticated } from '../lib/errors.ts';
+import { AppError, unauthenticated } from '../lib/errors.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
-import { describeAccess, type Access } from './access.ts';
+import { authorizeAccess, type Access } from '../policy/access.ts';
 import type { HttpRateLimits } from './rate-limit.ts';
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
@@ -31,7 +31,7 @@ export function registerAuth(app: FastifyInstance, deps: { auth: AuthService; li
     const principal = await authenticate(req, accessDecl, deps);
     req.principal = principal;
     await deps.limits.checkPrincipal(principalKey(principal, req.ip), reply);
-    authorize(principal, accessDecl);
+    authorizeAccess(principal, accessDecl);
   });
 }
 
@@ -68,29 +68,4 @@ async function authenticate(req: FastifyRequest, a: Access, deps: { auth: AuthSe
     return deps.auth.principalFromKey(pk);
   }
   throw unauthenticated('authentication_required', 'This route needs a credential: Authorization: Bearer <token or key>, or X-Publishable-Key');
-}
-
-function authorize(p: Principal, a: Access): void {
-  if (a.anyTenant && 'tenantId' in p) return;
-  // A refusal says which credentials the route takes, so a client knows what to send instead.
-  const takes = describeAccess(a).replace(/^Requires /, 'This route takes ').replace(/\.$/, '');
-  switch (p.kind) {
-    case 'user':
-    case 'api_key':
-      if (!a.staff) throw forbidden('principal_not_allowed', `Staff credentials cannot use this route. ${takes}.`);
-      if (!p.permissions.has(a.staff)) throw forbidden('permission_denied', `This needs the ${a.staff} permission`);
-      return;
-    case 'customer':
-      if (!a.customer && !a.shopper) throw forbidden('principal_not_allowed', `Customers cannot use this route. ${takes}.`);
-      return;
-    case 'shopper':
-      if (!a.shopper) throw a.customer ? unauthenticated('authentication_required', `A publishable key alone is not enough: log in as a customer, or use staff credentials. ${takes}.`) : forbidden('principal_not_allowed', `A publishable key alone cannot use this route. ${takes}.`);
-      return;
-    case 'platform':
-      if (!a.platform) throw forbidden('principal_not_allowed', `The platform secret cannot use this route. ${takes}.`);
-      return;
-    case 'anonymous':
-    case 'system':
-      throw unauthenticated('authentication_required', 'This route needs a credential');
-  }
 }

@@ -1,6 +1,8 @@
-import type { Principal } from '../context.ts';
+import { hasPermission, type Principal } from '../context.ts';
 import { forbidden } from '../lib/errors.ts';
 import type { Permission } from '../modules/auth/permissions.ts';
+
+export { authorizeAccess, access, type Access } from './access.ts';
 
 /**
  * The one answer to "may this principal …". Routes (and, next, GraphQL resolvers and realtime subscriptions)
@@ -8,9 +10,8 @@ import type { Permission } from '../modules/auth/permissions.ts';
  * transport asks the same question and gets the same answer.
  */
 
-export function may(p: Principal, permission: Permission): boolean {
-  return (p.kind === 'user' || p.kind === 'api_key') && p.permissions.has(permission);
-}
+/** Whether a staff user or secret key holds the permission (customers, shoppers and operators hold none). */
+export const may: (p: Principal, permission: Permission) => boolean = hasPermission;
 
 export function authorize(p: Principal, permission: Permission, what?: string): void {
   if (!may(p, permission)) throw forbidden('permission_denied', `${what ?? 'This'} needs the ${permission} permission`);
