@@ -7,13 +7,21 @@ import { activeShopSchedules } from './modules/jobs/schedules.service.ts';
 import { Worker, type JobHandler } from './modules/jobs/worker.ts';
 import type { PaymentGateway } from './modules/payments/gateway.ts';
 import { expireReservations, reconcilePayments } from './workflows/order-actions.ts';
-import { dispatchEvents } from './workflows/dispatch-events.ts';
+import { consumeOne, dispatchEvents } from './workflows/dispatch-events.ts';
+import type { EventConsumer } from './modules/events/consumers.ts';
+import { emailConsumer } from './modules/email/email.service.ts';
 import { remindAbandonedCarts, sendTemplatedEmail } from './workflows/emails.ts';
 import { sendResetCode } from './workflows/password-reset.ts';
 import type { Mailer } from './modules/email/mailer.ts';
 import { computeDailyReports } from './modules/reports/reports.service.ts';
 import { runExport, type ExportKind } from './modules/reports/exports.ts';
-import { attemptDelivery } from './modules/webhooks/webhooks.service.ts';
+import { attemptDelivery, webhooksConsumer } from './modules/webhooks/webhooks.service.ts';
+
+/**
+ * The registered consumers of domain events, each turning events into work of its own. Adding one (realtime, the
+ * CRM timeline, a broker bridge) is a line here; it starts from now, or catches up with `stockroom events replay`.
+ */
+export const EVENT_CONSUMERS: readonly EventConsumer[] = [webhooksConsumer, emailConsumer];
 
 /** The deployment's own recurring work. */
 export const SYSTEM_SCHEDULES: Schedule[] = [
@@ -42,6 +50,7 @@ export function jobHandlers(deps: BackgroundDeps): Map<string, JobHandler> {
     ['reports.daily', async ({ db, clock }) => ({ shops: await computeDailyReports(db, clock) })],
     ['export.csv', async ({ db, clock, job, progress }) => runExport(db, clock, job.tenant_id ?? '', job.id, job.payload as { kind: ExportKind; from?: string; to?: string }, progress)],
     ['carts.remind', async ({ db, clock }) => ({ reminders: await remindAbandonedCarts(db, clock) })],
+    ['event.consume', async ({ db, clock, job }) => consumeOne(db, clock, EVENT_CONSUMERS, job.tenant_id ?? '', job.payload as { consumer: string; event_id: string })],
     ['webhook.deliver', async ({ db, clock, job }) => attemptDelivery(db, clock, job.tenant_id ?? '', String(job.payload.delivery_id), job.attempts, { allowPrivate: deps.webhooksAllowPrivate })],
   ]);
 }
@@ -60,7 +69,7 @@ export class OutboxPump {
   start(): void {
     const loop = () => {
       if (this.stopped) return;
-      this.running = dispatchEvents(this.o.db, this.o.clock)
+      this.running = dispatchEvents(this.o.db, this.o.clock, EVENT_CONSUMERS, this.o.log)
         .catch((err: unknown) => {
           this.o.log.error({ err }, 'outbox dispatch failed');
           return 0;

@@ -16,7 +16,8 @@ import { VERSION } from './version.ts';
 import type { Logger } from './lib/log.ts';
 import { pino } from 'pino';
 import { LOG_REDACT } from './app.ts';
-import { QUEUES, startBackground } from './background.ts';
+import { EVENT_CONSUMERS, QUEUES, startBackground } from './background.ts';
+import { replayEvents } from './workflows/dispatch-events.ts';
 import { buildPayments } from './modules/payments/registry.ts';
 import { createMailer } from './modules/email/mailer.ts';
 
@@ -112,6 +113,22 @@ program
     const name = decodeURIComponent(new URL(cfg.database.url).pathname.slice(1));
     console.log((await createPostgresDatabase(cfg.database.url)) === 'created' ? `created database "${name}"` : `database "${name}" exists`);
   });
+
+program
+  .command('events')
+  .description('The outbox of domain events')
+  .command('replay')
+  .description('Hand published events from a position on to one consumer again (it is idempotent per event)')
+  .requiredOption('--consumer <name>', `the consumer: ${EVENT_CONSUMERS.map((c) => c.name).join(', ')}`)
+  .requiredOption('--from <event-id>', 'the first event (evt_…) to hand on again')
+  .option('--tenant <tenant-id>', 'only this shop’s events')
+  .action((opts: { consumer: string; from: string; tenant?: string }) =>
+    withDb(async (db) => {
+      const consumer = EVENT_CONSUMERS.find((c) => c.name === opts.consumer);
+      if (!consumer) throw new CliError(`no consumer named "${opts.consumer}" (there are: ${EVENT_CONSUMERS.map((c) => c.name).join(', ')})`, EXIT_USAGE);
+      console.log(`replayed ${await replayEvents(db, systemClock, consumer, opts.from, { tenantId: opts.tenant })} events to ${consumer.name}`);
+    }),
+  );
 
 const migrate = program.command('migrate').description('Database migrations');
 migrate

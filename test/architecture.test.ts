@@ -29,11 +29,8 @@ const sqlAllowed = (p: string) => p.endsWith('.repository.ts') || p.startsWith('
  */
 const SQL_DEBT = new Set([
   'workflows/emails.ts',
-  'workflows/dispatch-events.ts',
   'workflows/password-reset.ts',
   'modules/jobs/schedules.service.ts',
-  'modules/events/versions.ts',
-  'modules/events/events.ts',
   'modules/email/email.service.ts',
   'modules/reports/reports.service.ts',
   'modules/reports/exports.ts',

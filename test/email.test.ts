@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
-import { jobHandlers } from '../src/background.ts';
+import { EVENT_CONSUMERS, jobHandlers } from '../src/background.ts';
 import { ManualClock } from '../src/lib/clock.ts';
 import { createMailer } from '../src/modules/email/mailer.ts';
 import { Worker } from '../src/modules/jobs/worker.ts';
@@ -58,7 +58,7 @@ for (const engine of engines()) {
     });
 
     const work = async () => {
-      await dispatchEvents(t.db, clock);
+      await dispatchEvents(t.db, clock, EVENT_CONSUMERS);
       await worker.tick();
       await worker.idle();
     };

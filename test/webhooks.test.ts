@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { networkInterfaces } from 'node:os';
 import { Webhook } from 'standardwebhooks';
 import { RefusedAddress, outgoingFetch } from '../src/outgoing/url-guard.ts';
-import { jobHandlers } from '../src/background.ts';
+import { EVENT_CONSUMERS, jobHandlers } from '../src/background.ts';
 import { createMailer } from '../src/modules/email/mailer.ts';
 import { ManualClock } from '../src/lib/clock.ts';
 import { Worker } from '../src/modules/jobs/worker.ts';
@@ -85,8 +85,8 @@ for (const engine of engines()) {
       const secret = ep.json.secret as string;
       assert.match(secret, /^whsec_/);
       const orderId = await order();
-      assert.ok((await dispatchEvents(t.db, clock)) >= 2, 'order.created and order.paid were handed on');
-      assert.equal(await dispatchEvents(t.db, clock), 0, 'each event once');
+      assert.ok((await dispatchEvents(t.db, clock, EVENT_CONSUMERS)) >= 2, 'order.created and order.paid were handed on');
+      assert.equal(await dispatchEvents(t.db, clock, EVENT_CONSUMERS), 0, 'each event once');
       const schedule = [0, 5_000, 300_000, 1_800_000];
       for (const [i, wait] of schedule.entries()) {
         clock.advance(wait);
@@ -120,7 +120,7 @@ for (const engine of engines()) {
       shop.token = (await login(t.app, shop.slug, shop.email)).json.access_token as string;
       const ep = await call(t.app, { method: 'POST', url: '/api/webhook-endpoints', token: shop.token, body: { url: `${rx.url}/gone`, events: ['*'] } });
       await order();
-      await dispatchEvents(t.db, clock);
+      await dispatchEvents(t.db, clock, EVENT_CONSUMERS);
       await run();
       const after = await call(t.app, { url: `/api/webhook-endpoints/${ep.json.id}`, token: shop.token });
       assert.equal(after.json.status, 'disabled');
@@ -130,7 +130,7 @@ for (const engine of engines()) {
       await run();
       assert.equal(rx.got.filter((r) => r.path === '/gone').length, rx.got.slice(0, before).filter((r) => r.path === '/gone').length, 'no more attempts');
       await order();
-      await dispatchEvents(t.db, clock);
+      await dispatchEvents(t.db, clock, EVENT_CONSUMERS);
       const deliveries = await call(t.app, { url: `/api/webhook-endpoints/${ep.json.id}/deliveries`, token: shop.token });
       assert.ok((deliveries.json.data ?? []).every((d) => d.status === 'failed'), 'a disabled endpoint gets no new deliveries');
       assert.equal(problemOf(await call(t.app, { method: 'POST', url: `/api/webhook-deliveries/${deliveries.json.data?.[0]?.id}/replay`, token: shop.token })).code, 'webhook_endpoint_disabled');
@@ -141,7 +141,7 @@ for (const engine of engines()) {
       const ep = await call(t.app, { method: 'POST', url: '/api/webhook-endpoints', token: shop.token, body: { url: `${rx.url}/ok`, events: ['order.created'] } });
       const ids = [await order(), await order()];
       // The process "died" here: nothing was dispatched. A fresh run picks the events up.
-      const [a, b] = await Promise.all([dispatchEvents(t.db, clock), dispatchEvents(t.db, clock)]);
+      const [a, b] = await Promise.all([dispatchEvents(t.db, clock, EVENT_CONSUMERS), dispatchEvents(t.db, clock, EVENT_CONSUMERS)]);
       assert.ok(a + b >= 2);
       const deliveries = await t.db.selectFrom('webhook_deliveries').selectAll().where('tenant_id', '=', shop.tenantId).where('endpoint_id', '=', ep.json.id as string).execute();
       assert.equal(deliveries.length, 2);

@@ -101,3 +101,19 @@ export async function createPostgresDatabase(url: string): Promise<'created' | '
     await client.end();
   }
 }
+
+/**
+ * Runs `fn` inside a savepoint of the caller's transaction: on failure only its own writes are rolled back and the
+ * transaction goes on (on PostgreSQL an error would otherwise abort the whole transaction).
+ */
+export async function withSavepoint<T>(trx: Kysely<Database>, name: string, fn: () => Promise<T>): Promise<T> {
+  await sql`savepoint ${sql.id(name)}`.execute(trx);
+  try {
+    const r = await fn();
+    await sql`release savepoint ${sql.id(name)}`.execute(trx);
+    return r;
+  } catch (e) {
+    await sql`rollback to savepoint ${sql.id(name)}`.execute(trx);
+    throw e;
+  }
+}

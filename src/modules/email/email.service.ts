@@ -1,4 +1,5 @@
 import { assertOutsideTransaction } from '../../lib/outside.ts';
+import type { EventConsumer } from '../events/consumers.ts';
 import type { Executor } from '../../context.ts';
 import type { Db } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/database.ts';
@@ -43,3 +44,12 @@ export async function emailJobsForEvent(db: Executor, clock: Clock, e: { tenant_
   const id = await enqueue(db, clock, { tenantId: e.tenant_id, queue: 'email', type: 'email.send', payload: { template, event_id: e.id, ...payload }, maxAttempts: 10, dedupeKey: `email:${template}:${e.id}`, orderingKey });
   return id ? 1 : 0;
 }
+
+/** Email as an event consumer: the order emails (confirmation, shipping), each once per event. */
+export const emailConsumer: EventConsumer = {
+  name: 'email',
+  types: Object.keys(TEMPLATE_OF),
+  async handle(db, clock, e) {
+    await emailJobsForEvent(db, clock, e);
+  },
+};

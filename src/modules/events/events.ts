@@ -1,5 +1,6 @@
 import type { Executor } from '../../context.ts';
 import { newId } from '../../lib/ids.ts';
+import { eventsRepository as repo } from './events.repository.ts';
 
 /**
  * The transactional outbox. A domain event is written with the same executor (transaction) as the change it
@@ -21,6 +22,6 @@ export type EventType =
 
 export async function emitEvent(db: Executor, tenantId: string, type: EventType, aggregateId: string, payload: Record<string, unknown>, at: string, version = 1): Promise<string> {
   const id = newId('event');
-  await db.insertInto('outbox_events').values({ tenant_id: tenantId, id, type, version, aggregate_id: aggregateId, payload: JSON.stringify(payload), created_at: at, published_at: null }).execute();
+  await repo.insert(db, { tenant_id: tenantId, id, type, version, aggregate_id: aggregateId, payload: JSON.stringify(payload), created_at: at, published_at: null });
   return id;
 }

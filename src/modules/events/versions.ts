@@ -1,4 +1,5 @@
 import type { Executor } from '../../context.ts';
+import { eventsRepository as repo } from './events.repository.ts';
 
 /**
  * Change counters per shop and topic. Writers bump the counter in the same transaction as their change; readers
@@ -8,14 +9,9 @@ import type { Executor } from '../../context.ts';
 export type Topic = 'catalog';
 
 export async function bumpVersion(db: Executor, tenantId: string, topic: Topic): Promise<void> {
-  await db
-    .insertInto('change_versions')
-    .values({ tenant_id: tenantId, topic, version: 1 })
-    .onConflict((oc) => oc.columns(['tenant_id', 'topic']).doUpdateSet((eb) => ({ version: eb('change_versions.version', '+', 1) })))
-    .execute();
+  await repo.bumpVersion(db, tenantId, topic);
 }
 
 export async function currentVersion(db: Executor, tenantId: string, topic: Topic): Promise<number> {
-  const r = await db.selectFrom('change_versions').select('version').where('tenant_id', '=', tenantId).where('topic', '=', topic).executeTakeFirst();
-  return r ? Number(r.version) : 0;
+  return repo.currentVersion(db, tenantId, topic);
 }

@@ -1,4 +1,5 @@
 import { assertOutsideTransaction } from '../../lib/outside.ts';
+import type { EventConsumer } from '../events/consumers.ts';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { Ctx, Executor } from '../../context.ts';
@@ -234,3 +235,12 @@ export async function attemptDelivery(db: Db, clock: Clock, tenantId: string, de
   if (problem) throw new PermanentFailure(error ?? 'refused');
   throw new RetryAfter(RETRY_SCHEDULE_MS[Math.min(attempt - 1, RETRY_SCHEDULE_MS.length - 1)] as number, error ?? `HTTP ${statusCode}`);
 }
+
+/** Webhooks as an event consumer: a delivery (and its job) per subscribed endpoint; once per endpoint and event. */
+export const webhooksConsumer: EventConsumer = {
+  name: 'webhooks',
+  types: '*',
+  async handle(db, clock, e) {
+    await fanOutEvent(db, clock, e);
+  },
+};
