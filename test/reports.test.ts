@@ -72,6 +72,20 @@ for (const engine of engines()) {
       assert.ok(rows[0]!.revenue >= rows[1]!.revenue);
       const low = await call(t.app, { url: '/api/reports/low-stock', token: shop.token });
       assert.deepEqual((low.json.data as { sku: string; available: number }[]).map((x) => [x.sku, x.available]), [['LAMP', 2]]);
+      // A list, not a capped dump: more low variants page through with the cursor, fewest first.
+      for (const [sku, stock] of [['LOW-A', 0], ['LOW-B', 1], ['LOW-C', 1]] as const) {
+        assert.equal((await call(t.app, { method: 'POST', url: '/api/products', token: shop.token, body: { title: sku, status: 'active', variants: [{ sku, price: 100, stock, low_stock_threshold: 3 }] } })).statusCode, 201);
+      }
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await call(t.app, { url: `/api/reports/low-stock?limit=2${cursor ? `&cursor=${cursor}` : ''}`, token: shop.token });
+        assert.ok((page.json.data ?? []).length <= 2);
+        seen.push(...(page.json.data ?? []).map((x) => `${x.sku}:${x.available}`));
+        cursor = page.json.next_cursor as string | null;
+      } while (cursor);
+      assert.deepEqual(seen, ['LOW-A:0', 'LOW-B:1', 'LOW-C:1', 'LAMP:2']);
+      assert.deepEqual(problemOf(await call(t.app, { url: '/api/reports/low-stock?cursor=garbage', token: shop.token })), { status: 400, code: 'invalid_cursor' });
     });
 
     test('bad ranges are coded 422s', async () => {

@@ -1,8 +1,8 @@
 import type { Logger } from '../lib/log.ts';
-import { sql } from 'kysely';
 import type { Ctx } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
+import { abandonedCarts, cartToRemind } from '../modules/carts/carts.service.ts';
 import { sellableVariants } from '../modules/catalog/catalog.service.ts';
 import { sendOnce } from '../modules/email/email.service.ts';
 import type { Mailer } from '../modules/email/mailer.ts';
@@ -31,9 +31,9 @@ export async function sendTemplatedEmail(db: Db, clock: Clock, mailer: Mailer, l
     return { outcome: await sendOnce(db, clock, mailer, { tenantId, key: `${template}:${String(p.event_id)}`, template, to: order.email, fromName: shop.name, rendered }) };
   }
   if (template === 'abandoned_cart') {
-    const cart = await db.selectFrom('carts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', String(p.cart_id)).executeTakeFirst();
-    if (!cart || cart.status !== 'open' || !cart.email) return { outcome: 'cart_gone' };
-    const lines = await db.selectFrom('cart_lines').select(['variant_id', 'quantity']).where('tenant_id', '=', tenantId).where('cart_id', '=', cart.id).execute();
+    const found = await cartToRemind(db, tenantId, String(p.cart_id));
+    if (!found) return { outcome: 'cart_gone' };
+    const { cart, lines } = found;
     const variants = await sellableVariants(db, tenantId, lines.map((l) => l.variant_id));
     const rendered = abandonedCart(shop.name, { cart_id: cart.id, lines: lines.map((l) => ({ title: variants.get(l.variant_id)?.title ?? 'item', quantity: l.quantity })) });
     return { outcome: await sendOnce(db, clock, mailer, { tenantId, key: `abandoned_cart:${cart.id}`, template, to: cart.email, fromName: shop.name, rendered }) };
@@ -47,16 +47,7 @@ export async function sendTemplatedEmail(db: Db, clock: Clock, mailer: Mailer, l
  */
 export async function remindAbandonedCarts(db: Db, clock: Clock, idleHours = 24, limit = 500): Promise<number> {
   const before = new Date(clock.now().getTime() - idleHours * 3600_000).toISOString();
-  const carts = await db
-    .selectFrom('carts as c')
-    .select(['c.tenant_id', 'c.id'])
-    .where('c.status', '=', 'open')
-    .where('c.email', 'is not', null)
-    .where('c.updated_at', '<=', before)
-    .where((eb) => eb.exists(eb.selectFrom('cart_lines as l').select('l.id').whereRef('l.tenant_id', '=', 'c.tenant_id').whereRef('l.cart_id', '=', 'c.id')))
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('emails as e').select('e.id').whereRef('e.tenant_id', '=', 'c.tenant_id').where('e.key', '=', sql<string>`${sql.lit('abandoned_cart:')} || ${sql.ref('c.id')}`))))
-    .limit(limit)
-    .execute();
+  const carts = await abandonedCarts(db, before, limit);
   let n = 0;
   for (const c of carts) {
     if (await enqueue(db, clock, { tenantId: c.tenant_id, queue: 'email', type: 'email.send', payload: { template: 'abandoned_cart', cart_id: c.id }, maxAttempts: 5, dedupeKey: `email:abandoned_cart:${c.id}` })) n++;

@@ -8,7 +8,8 @@ import { findCustomerCredentials, setCustomerPassword } from '../modules/custome
 import { enqueue } from '../modules/jobs/jobs.service.ts';
 import { findUserCredentials, setUserPassword } from '../modules/staff/staff.service.ts';
 import { findTenantBySlug, getTenant } from '../modules/tenants/tenants.service.ts';
-import { sendOnce } from '../modules/email/email.service.ts';
+import { emailSent, sendOnce } from '../modules/email/email.service.ts';
+import { passwordResetsRepository as resets } from '../modules/auth/password-resets.repository.ts';
 import type { Mailer } from '../modules/email/mailer.ts';
 import { passwordReset } from '../modules/email/templates.ts';
 
@@ -30,11 +31,10 @@ export async function requestReset(db: Db, clock: Clock, who: { subjectType: 'us
 
 /** The job of step 1: mint the code, store its hash, email it. */
 export async function sendResetCode(db: Db, clock: Clock, mailer: Mailer, jobId: string, tenantId: string, p: { subject_type: 'user' | 'customer'; subject_id: string; to: string }): Promise<'sent' | 'already_sent'> {
-  const sent = await db.selectFrom('emails').select('status').where('tenant_id', '=', tenantId).where('key', '=', `password_reset:${jobId}`).executeTakeFirst();
-  if (sent?.status === 'sent') return 'already_sent';
+  if (await emailSent(db, tenantId, `password_reset:${jobId}`)) return 'already_sent';
   const code = mintCredential('pr', tenantId);
   const now = clock.now();
-  await db.insertInto('password_resets').values({ tenant_id: tenantId, id: newId('passwordReset'), subject_type: p.subject_type, subject_id: p.subject_id, token_hash: code.hash, expires_at: addSeconds(now, RESET_TTL_MINUTES * 60).toISOString(), used_at: null, created_at: now.toISOString() }).execute();
+  await resets.insert(db, { tenant_id: tenantId, id: newId('passwordReset'), subject_type: p.subject_type, subject_id: p.subject_id, token_hash: code.hash, expires_at: addSeconds(now, RESET_TTL_MINUTES * 60).toISOString(), used_at: null, created_at: now.toISOString() });
   const shop = await getTenant(db, tenantId);
   return sendOnce(db, clock, mailer, { tenantId, key: `password_reset:${jobId}`, template: 'password_reset', to: p.to, fromName: shop.name, rendered: passwordReset(shop.name, { token: code.token, expires_minutes: RESET_TTL_MINUTES }) });
 }
@@ -49,10 +49,9 @@ export async function confirmReset(db: Db, clock: Clock, token: string, password
   if (!parsed || parsed.prefix !== 'pr') throw invalid();
   await db.transaction().execute(async (trx) => {
     const now = clock.now().toISOString();
-    const row = await trx.selectFrom('password_resets').selectAll().where('tenant_id', '=', parsed.tenantId).where('token_hash', '=', parsed.hash).executeTakeFirst();
+    const row = await resets.findByHash(trx, parsed.tenantId, parsed.hash);
     if (!row || row.used_at !== null || row.expires_at <= now) throw invalid();
-    const r = await trx.updateTable('password_resets').set({ used_at: now }).where('tenant_id', '=', row.tenant_id).where('id', '=', row.id).where('used_at', 'is', null).executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) throw invalid();
+    if (!(await resets.markUsed(trx, row.tenant_id, row.id, now))) throw invalid();
     if (row.subject_type === 'user') await setUserPassword(trx, clock, row.tenant_id, row.subject_id, password);
     else await setCustomerPassword(trx, clock, row.tenant_id, row.subject_id, password);
     await revokeSessions(trx, row.tenant_id, row.subject_id);

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../../context.ts';
 import type { CartsTable } from '../../db/schema.ts';
 
@@ -51,5 +52,18 @@ export const cartsRepository = {
   async reopen(db: Executor, tenantId: string, id: string, at: string): Promise<boolean> {
     const r = await db.updateTable('carts').set((eb) => ({ status: 'open', updated_at: at, version: eb('version', '+', 1) })).where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'ordered').executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  },
+  /** Open carts with an email and lines, untouched since `before`, never reminded (no abandoned-cart email). */
+  async abandoned(db: Executor, before: string, limit: number) {
+    return db
+      .selectFrom('carts as c')
+      .select(['c.tenant_id', 'c.id'])
+      .where('c.status', '=', 'open')
+      .where('c.email', 'is not', null)
+      .where('c.updated_at', '<=', before)
+      .where((eb) => eb.exists(eb.selectFrom('cart_lines as l').select('l.id').whereRef('l.tenant_id', '=', 'c.tenant_id').whereRef('l.cart_id', '=', 'c.id')))
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('emails as e').select('e.id').whereRef('e.tenant_id', '=', 'c.tenant_id').where('e.key', '=', sql<string>`${sql.lit('abandoned_cart:')} || ${sql.ref('c.id')}`))))
+      .limit(limit)
+      .execute();
   },
 };

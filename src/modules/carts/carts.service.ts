@@ -1,4 +1,4 @@
-import type { Ctx } from '../../context.ts';
+import type { Ctx, Executor } from '../../context.ts';
 import type { CartsTable } from '../../db/schema.ts';
 import { AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
@@ -270,4 +270,16 @@ export async function markCartOrdered(ctx: Ctx, cartId: string): Promise<void> {
 /** Opens an ordered cart again: its checkout did not go through, so the shopper can pay another way. */
 export async function reopenCart(ctx: Ctx, cartId: string): Promise<void> {
   await repo.reopen(ctx.db, ctx.tenantId, cartId, ctx.clock.now().toISOString());
+}
+
+/** An open cart with an email, and its lines, for the abandoned-cart reminder; null when it was ordered or emptied. */
+export async function cartToRemind(db: Executor, tenantId: string, cartId: string) {
+  const cart = await repo.find(db, tenantId, cartId);
+  if (!cart || cart.status !== 'open' || !cart.email) return null;
+  return { cart: { id: cart.id, email: cart.email }, lines: (await repo.lines(db, tenantId, cart.id)).map((l) => ({ variant_id: l.variant_id, quantity: l.quantity })) };
+}
+
+/** Carts to remind: open, with an email and lines, untouched since `before`, never reminded. */
+export async function abandonedCarts(db: Executor, before: string, limit: number) {
+  return repo.abandoned(db, before, limit);
 }

@@ -1,5 +1,6 @@
 import { assertOutsideTransaction } from '../../lib/outside.ts';
 import type { EventConsumer } from '../events/consumers.ts';
+import { emailRepository as emails } from './email.repository.ts';
 import type { Executor } from '../../context.ts';
 import type { Db } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/database.ts';
@@ -17,14 +18,13 @@ export async function sendOnce(db: Db, clock: Clock, mailer: Mailer, e: { tenant
   assertOutsideTransaction(db, 'SMTP');
   const now = clock.now().toISOString();
   try {
-    await db.insertInto('emails').values({ tenant_id: e.tenantId, id: newId('email'), key: e.key, template: e.template, to: e.to, subject: e.rendered.subject, status: 'sending', message_id: null, created_at: now, sent_at: null }).execute();
+    await emails.insert(db, { tenant_id: e.tenantId, id: newId('email'), key: e.key, template: e.template, to: e.to, subject: e.rendered.subject, status: 'sending', message_id: null, created_at: now, sent_at: null });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    const existing = await db.selectFrom('emails').select('status').where('tenant_id', '=', e.tenantId).where('key', '=', e.key).executeTakeFirst();
-    if (existing?.status === 'sent') return 'already_sent';
+    if ((await emails.statusOf(db, e.tenantId, e.key)) === 'sent') return 'already_sent';
   }
   const info = await mailer.send({ to: e.to, subject: e.rendered.subject, text: e.rendered.text, html: e.rendered.html, fromName: e.fromName });
-  await db.updateTable('emails').set({ status: 'sent', message_id: info.messageId, sent_at: clock.now().toISOString() }).where('tenant_id', '=', e.tenantId).where('key', '=', e.key).execute();
+  await emails.markSent(db, e.tenantId, e.key, info.messageId, clock.now().toISOString());
   return 'sent';
 }
 
@@ -53,3 +53,8 @@ export const emailConsumer: EventConsumer = {
     await emailJobsForEvent(db, clock, e);
   },
 };
+
+/** Whether the email with this key went out already. */
+export async function emailSent(db: Executor, tenantId: string, key: string): Promise<boolean> {
+  return (await emails.statusOf(db, tenantId, key)) === 'sent';
+}

@@ -8,6 +8,10 @@ import { conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { isValidTimeZone } from '../../lib/timezones.ts';
 import { parseCron, type Schedule } from './scheduler.ts';
+import { schedulesRepository as repo } from './schedules.repository.ts';
+
+/** The most schedules one shop may have (a list is never cut off silently: creating more is refused). */
+export const MAX_SCHEDULES = 100;
 
 /** What a shop can schedule, and the job each slot enqueues. */
 export const SHOP_TASKS: Record<string, Schedule['job']> = {
@@ -49,13 +53,13 @@ function check(cron: string, timezone: string): void {
 }
 
 async function find(ctx: Ctx, id: string): Promise<ShopSchedulesTable> {
-  const r = await ctx.db.selectFrom('shop_schedules').selectAll().where('tenant_id', '=', ctx.tenantId).where('id', '=', id).executeTakeFirst();
+  const r = await repo.find(ctx.db, ctx.tenantId, id);
   if (!r) throw notFound('Schedule');
   return r;
 }
 
 export async function listSchedules(ctx: Ctx): Promise<ShopSchedule[]> {
-  return (await ctx.db.selectFrom('shop_schedules').selectAll().where('tenant_id', '=', ctx.tenantId).orderBy('id').limit(1000).execute()).map(toSchedule);
+  return (await repo.list(ctx.db, ctx.tenantId)).map(toSchedule);
 }
 
 export async function createSchedule(ctx: Ctx, shopTimezone: string, input: { name: string; cron: string; timezone?: string | undefined; task: string }): Promise<ShopSchedule> {
@@ -65,7 +69,8 @@ export async function createSchedule(ctx: Ctx, shopTimezone: string, input: { na
   const now = ctx.clock.now().toISOString();
   const row: ShopSchedulesTable = { tenant_id: ctx.tenantId, id: newId('schedule'), name: input.name, cron: input.cron, timezone, task: input.task, status: 'active', created_by: actorOf(ctx.principal), paused_reason: null, created_at: now, updated_at: now };
   try {
-    await ctx.db.insertInto('shop_schedules').values(row).execute();
+    if ((await repo.count(ctx.db, ctx.tenantId)) >= MAX_SCHEDULES) throw conflict('too_many_schedules', `A shop has at most ${MAX_SCHEDULES} schedules; delete one first`);
+    await repo.insert(ctx.db, row);
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict('schedule_name_taken', `A schedule named "${input.name}" exists`);
     throw e;
@@ -82,7 +87,7 @@ export async function updateSchedule(ctx: Ctx, id: string, patch: { name?: strin
     // Whoever resumes a schedule takes it over: it runs with their rights from now on.
     const resumed = patch.status === 'active' && cur.status === 'paused' ? { created_by: actorOf(ctx.principal), paused_reason: null } : {};
     Object.assign(next, resumed);
-    await ctx.db.updateTable('shop_schedules').set({ name: next.name, cron: next.cron, timezone: next.timezone, status: next.status, updated_at: next.updated_at, ...resumed }).where('tenant_id', '=', ctx.tenantId).where('id', '=', id).execute();
+    await repo.update(ctx.db, ctx.tenantId, id, { name: next.name, cron: next.cron, timezone: next.timezone, status: next.status, updated_at: next.updated_at, ...resumed });
   } catch (e) {
     if (isUniqueViolation(e)) throw conflict('schedule_name_taken', `A schedule named "${patch.name}" exists`);
     throw e;
@@ -92,7 +97,7 @@ export async function updateSchedule(ctx: Ctx, id: string, patch: { name?: strin
 
 export async function deleteSchedule(ctx: Ctx, id: string): Promise<void> {
   await find(ctx, id);
-  await ctx.db.deleteFrom('shop_schedules').where('tenant_id', '=', ctx.tenantId).where('id', '=', id).execute();
+  await repo.delete(ctx.db, ctx.tenantId, id);
 }
 
 /**
@@ -101,13 +106,7 @@ export async function deleteSchedule(ctx: Ctx, id: string): Promise<void> {
  * (`paused_reason: creator_lost_permission`) instead of running.
  */
 export async function activeShopSchedules(db: Executor, clock: Clock): Promise<(Schedule & { since: Date })[]> {
-  const rows = await db
-    .selectFrom('shop_schedules as s')
-    .innerJoin('tenants as t', 't.id', 's.tenant_id')
-    .selectAll('s')
-    .where('s.status', '=', 'active')
-    .where('t.status', '=', 'active')
-    .execute();
+  const rows = await repo.activeOfActiveShops(db);
   const out: (Schedule & { since: Date })[] = [];
   for (const r of rows) {
     const job = SHOP_TASKS[r.task];
@@ -115,7 +114,7 @@ export async function activeShopSchedules(db: Executor, clock: Clock): Promise<(
     if (r.created_by !== null) {
       const rights = await currentPermissions(db, r.tenant_id, r.created_by);
       if (!rights || !mayRunTask(rights, r.task)) {
-        await db.updateTable('shop_schedules').set({ status: 'paused', paused_reason: 'creator_lost_permission', updated_at: clock.now().toISOString() }).where('tenant_id', '=', r.tenant_id).where('id', '=', r.id).where('status', '=', 'active').execute();
+        await repo.pause(db, r.tenant_id, r.id, 'creator_lost_permission', clock.now().toISOString());
         continue;
       }
     }

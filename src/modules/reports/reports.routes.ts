@@ -4,7 +4,7 @@ import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import type { Principal } from '../../context.ts';
 import { authorizeExport } from '../../policy/index.ts';
-import { Body, IdParams } from '../../http/schemas.ts';
+import { Body, IdParams, Page, PageQuery } from '../../http/schemas.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { enqueue, getJob } from '../jobs/jobs.service.ts';
 import { JobSchema } from '../jobs/jobs.routes.ts';
@@ -52,8 +52,17 @@ export const reportsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
   );
   app.get(
     '/api/reports/low-stock',
-    { config: { access: read }, schema: { tags, summary: 'Variants at or below their low-stock threshold', operationId: 'lowStockReport', response: { 200: Type.Object({ data: Type.Array(Type.Object({ variant_id: Type.String(), sku: Type.String(), title: Type.String(), available: Type.Integer(), threshold: Type.Integer() })) }) } } },
-    async (req) => ({ data: await lowStock(deps.ctx(req).db, deps.ctx(req).tenantId) }),
+    {
+      config: { access: read },
+      schema: {
+        tags,
+        summary: 'Variants at or below their low-stock threshold, fewest first (cursor-paginated)',
+        operationId: 'lowStockReport',
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: Page(Type.Object({ variant_id: Type.String(), sku: Type.String(), title: Type.String(), available: Type.Integer(), threshold: Type.Integer() }), 'LowStockVariant') },
+      },
+    },
+    async (req) => lowStock(deps.ctx(req).db, deps.ctx(req).tenantId, { limit: req.query.limit ?? 20, cursor: req.query.cursor }),
   );
   app.get(
     '/api/reports/daily',

@@ -3,6 +3,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { amountTooLarge, invalid, malformed } from '../../lib/errors.ts';
 import { divRound } from '../../lib/money.ts';
 import { addDays, daysBetween, isCalendarDate, localDate, startOfLocalDay } from '../../lib/timezones.ts';
+import { reportsRepository as repo } from './reports.repository.ts';
 
 export const MAX_REPORT_DAYS = 366;
 
@@ -46,14 +47,7 @@ export async function salesReport(db: Executor, tenantId: string, shop: { curren
   const end = startOfLocalDay(addDays(to, 1), shop.timezone).toISOString();
   const days = new Map<string, DayFigures>();
   for (let d = from; d <= to; d = addDays(d, 1)) days.set(d, empty(d));
-  const orders = await db
-    .selectFrom('orders')
-    .select(['created_at', 'total', 'tax_total', 'discount_total'])
-    .where('tenant_id', '=', tenantId)
-    .where('created_at', '>=', start)
-    .where('created_at', '<', end)
-    .where('status', '!=', 'cancelled')
-    .execute();
+  const orders = await repo.ordersBetween(db, tenantId, start, end);
   for (const o of orders) {
     const day = days.get(localDate(new Date(o.created_at), shop.timezone));
     if (!day) continue;
@@ -63,16 +57,7 @@ export async function salesReport(db: Executor, tenantId: string, shop: { curren
     day.discounts += Number(o.discount_total);
   }
   // Refunds of cancelled orders are left out: those orders are not in the revenue either.
-  const refunds = await db
-    .selectFrom('refunds as r')
-    .innerJoin('orders as o', (j) => j.onRef('o.tenant_id', '=', 'r.tenant_id').onRef('o.id', '=', 'r.order_id'))
-    .select(['r.created_at', 'r.amount'])
-    .where('r.tenant_id', '=', tenantId)
-    .where('o.status', '!=', 'cancelled')
-    .where('r.status', '=', 'succeeded')
-    .where('r.created_at', '>=', start)
-    .where('r.created_at', '<', end)
-    .execute();
+  const refunds = await repo.refundsBetween(db, tenantId, start, end);
   for (const r of refunds) {
     const day = days.get(localDate(new Date(r.created_at), shop.timezone));
     if (day) day.refunds += Number(r.amount);
@@ -86,62 +71,48 @@ export async function salesReport(db: Executor, tenantId: string, shop: { curren
 
 export async function topProducts(db: Executor, tenantId: string, timezone: string, from: string, to: string, limit: number) {
   checkRange(from, to);
-  const rows = await db
-    .selectFrom('order_lines as l')
-    .innerJoin('orders as o', (j) => j.onRef('o.tenant_id', '=', 'l.tenant_id').onRef('o.id', '=', 'l.order_id'))
-    .select((eb) => ['l.product_id', 'l.variant_id', 'l.sku', 'l.title', eb.fn.sum<number>('l.quantity').as('quantity'), eb.fn.sum<number>('l.total').as('revenue'), eb.fn.count<number>('l.order_id').distinct().as('orders')])
-    .where('l.tenant_id', '=', tenantId)
-    .where('o.status', '!=', 'cancelled')
-    .where('o.created_at', '>=', startOfLocalDay(from, timezone).toISOString())
-    .where('o.created_at', '<', startOfLocalDay(addDays(to, 1), timezone).toISOString())
-    .groupBy(['l.product_id', 'l.variant_id', 'l.sku', 'l.title'])
-    .orderBy('revenue', 'desc')
-    .orderBy('l.variant_id')
-    .limit(limit)
-    .execute();
+  const rows = await repo.topProducts(db, tenantId, startOfLocalDay(from, timezone).toISOString(), startOfLocalDay(addDays(to, 1), timezone).toISOString(), limit);
   const out = rows.map((r) => ({ product_id: r.product_id, variant_id: r.variant_id, sku: r.sku, title: r.title, quantity: Number(r.quantity), revenue: Number(r.revenue), orders: Number(r.orders) }));
   exactOrRefuse(out.map((r) => r.revenue));
   return out;
 }
 
-export async function lowStock(db: Executor, tenantId: string) {
-  const rows = await db
-    .selectFrom('variants as v')
-    .innerJoin('products as p', (j) => j.onRef('p.tenant_id', '=', 'v.tenant_id').onRef('p.id', '=', 'v.product_id'))
-    .leftJoin('stock_levels as s', (j) => j.onRef('s.tenant_id', '=', 'v.tenant_id').onRef('s.variant_id', '=', 'v.id'))
-    .select((eb) => ['v.id', 'v.sku', 'v.title', 'p.title as product_title', 'p.status', 'v.low_stock_threshold', eb.fn.coalesce(eb.fn.sum<number>('s.available'), eb.val(0)).as('available')])
-    .where('v.tenant_id', '=', tenantId)
-    .where('p.status', '!=', 'archived')
-    .groupBy(['v.id', 'v.sku', 'v.title', 'p.title', 'p.status', 'v.low_stock_threshold'])
-    .having((eb) => eb(eb.fn.coalesce(eb.fn.sum<number>('s.available'), eb.val(0)), '<=', eb.ref('v.low_stock_threshold')))
-    .orderBy('available')
-    .orderBy('v.sku')
-    .limit(1000)
-    .execute();
-  return rows.map((r) => ({ variant_id: r.id, sku: r.sku, title: r.title === 'Default' ? r.product_title : `${r.product_title} — ${r.title}`, available: Number(r.available), threshold: r.low_stock_threshold }));
+/** Variants at or below their low-stock threshold, fewest first; a page of the cursor list (no silent cap). */
+export async function lowStock(db: Executor, tenantId: string, opts: { limit: number; cursor?: string | undefined }) {
+  const after = opts.cursor ? decodeLowStockCursor(opts.cursor) : null;
+  const rows = await repo.lowStock(db, tenantId, opts.limit + 1, after);
+  const page = rows.slice(0, opts.limit).map((r) => ({ variant_id: r.id, sku: r.sku, title: r.title === 'Default' ? r.product_title : `${r.product_title} — ${r.title}`, available: Number(r.available), threshold: r.low_stock_threshold }));
+  const last = page.at(-1);
+  const hasMore = rows.length > opts.limit;
+  return { data: page, has_more: hasMore, next_cursor: hasMore && last ? Buffer.from(JSON.stringify([last.available, last.sku])).toString('base64url') : null };
+}
+
+function decodeLowStockCursor(cursor: string): { available: number; sku: string } {
+  try {
+    const [available, sku] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof available === 'number' && typeof sku === 'string') return { available, sku };
+  } catch {
+    // fall through
+  }
+  throw malformed('invalid_cursor', 'The cursor is not one this list gave out', [{ pointer: '/query/cursor', detail: 'invalid' }]);
 }
 
 /** The nightly job: yesterday (in each shop's time zone) for every active shop, stored once per date. */
 export async function computeDailyReports(db: Executor, clock: Clock): Promise<number> {
-  const shops = await db.selectFrom('tenants').select(['id', 'currency', 'timezone']).where('status', '=', 'active').execute();
+  const shops = await repo.activeShops(db);
   let n = 0;
   for (const s of shops) {
     const yesterday = addDays(localDate(clock.now(), s.timezone), -1);
     const report = await salesReport(db, s.id, s, yesterday, yesterday);
     const data = JSON.stringify(report.days[0]);
-    const r = await db
-      .insertInto('daily_reports')
-      .values({ tenant_id: s.id, date: yesterday, data, computed_at: clock.now().toISOString() })
-      .onConflict((oc) => oc.columns(['tenant_id', 'date']).doUpdateSet({ data, computed_at: clock.now().toISOString() }))
-      .executeTakeFirst();
-    n += Number(r.numInsertedOrUpdatedRows ?? 0) > 0 ? 1 : 0;
+    n += (await repo.storeDaily(db, s.id, yesterday, data, clock.now().toISOString())) ? 1 : 0;
   }
   return n;
 }
 
 export async function storedDailyReports(ctx: Ctx, from: string, to: string): Promise<DayFigures[]> {
   checkRange(from, to);
-  const rows = await ctx.db.selectFrom('daily_reports').selectAll().where('tenant_id', '=', ctx.tenantId).where('date', '>=', from).where('date', '<=', to).orderBy('date').execute();
+  const rows = await repo.daily(ctx.db, ctx.tenantId, from, to);
   return rows.map((r) => JSON.parse(r.data) as DayFigures);
 }
 
