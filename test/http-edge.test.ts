@@ -100,9 +100,14 @@ for (const engine of engines()) {
         const r = await call(t.app, c);
         assert.deepEqual(problemOf(r), { status, code }, `${name}: ${r.statusCode} ${r.body}`);
         assert.ok(String(r.json.title).length > 0);
-        assert.match(String(r.json.type), /^https:\/\/.+#/);
+        assert.equal(String(r.json.type), `http://localhost:80/docs/errors#${code}`, 'the type points at this server’s error reference');
       }
       assert.equal(await customers(), before, 'no bad request wrote anything');
+      // The reference it points at is served, with an anchor for each code.
+      const ref = await t.app.inject({ url: '/docs/errors' });
+      assert.equal(ref.statusCode, 200);
+      assert.match(String(ref.headers['content-type']), /text\/html/);
+      for (const [, , , code] of cases) assert.match(ref.body, new RegExp(`<tr id="${code}">`), code);
     });
 
     test('validation errors name the field with a JSON pointer', async () => {

@@ -47,6 +47,34 @@ describe('OpenAPI', () => {
     }
   });
 
+  test('generated clients get what they need: header parameters, response headers, enums, descriptions, tags', async () => {
+    type Op = { parameters?: { name: string; in: string }[]; responses: Record<string, { description: string; headers?: Record<string, unknown> }>; tags?: string[] };
+    const doc = (await call(t.app, { url: '/api/openapi.json' })).json as unknown as { paths: Record<string, Record<string, Op>>; tags: { name: string; description: string }[] };
+    const op = (m: string, p: string) => doc.paths[p]![m]!;
+    const params = (o: Op) => (o.parameters ?? []).filter((x) => x.in === 'header').map((x) => x.name);
+    assert.ok(params(op('post', '/api/orders')).includes('Idempotency-Key'));
+    assert.ok(params(op('patch', '/api/shop')).includes('If-Match'));
+    assert.ok(params(op('patch', '/api/customers/{id}')).includes('If-Match'));
+    assert.ok(params(op('get', '/api/products/{id}')).includes('If-None-Match'));
+    assert.deepEqual(op('post', '/api/orders').responses['201']!.headers!.Location, { $ref: '#/components/headers/Location' });
+    assert.ok(op('post', '/api/orders').responses['201']!.headers!['Idempotent-Replayed']);
+    assert.ok(op('get', '/api/shop').responses['200']!.headers!.ETag);
+    assert.ok(op('post', '/api/orders').responses['503']!.headers!['Retry-After']);
+    assert.ok(op('get', '/api/orders').responses['429']!.headers!['Retry-After']);
+    let defaults = 0;
+    for (const ops of Object.values(doc.paths)) for (const o of Object.values(ops)) for (const [s, r] of Object.entries(o.responses)) if (s.startsWith('2') && r.description === 'Default Response') defaults++;
+    assert.equal(defaults, 0, 'every success response is described');
+    const used = new Set(Object.values(doc.paths).flatMap((ops) => Object.values(ops).flatMap((o) => o.tags ?? [])));
+    assert.deepEqual(doc.tags.map((x) => x.name).sort(), [...used].sort(), 'every tag used is declared');
+    assert.ok(doc.tags.every((x) => x.description && x.description !== x.name));
+    // Unions of literals are enums, so the reference page offers every value.
+    const sort = (op('get', '/api/products').parameters ?? []).find((x) => x.name === 'sort') as unknown as { schema: { enum?: string[]; anyOf?: unknown } } | undefined;
+    assert.ok(sort?.schema.enum && sort.schema.enum.length > 1 && !sort.schema.anyOf, JSON.stringify(sort));
+    const text = JSON.stringify(doc);
+    const left = /"anyOf":\[\{"(const|type":"string","enum":\["[a-z_]+"\]\})/.exec(text);
+    assert.equal(left, null, left ? text.slice(Math.max(0, left.index - 200), left.index + 200) : '');
+  });
+
   test('/docs serves the API reference page', async () => {
     const r = await t.app.inject({ url: '/docs/' });
     const page = r.statusCode === 302 ? await t.app.inject({ url: String(r.headers.location) }) : r;

@@ -33,7 +33,8 @@ function wwwAuthenticate(err: AppError): string {
 export function sendProblem(reply: FastifyReply, status: number, code: string, detail: string, extra: { errors?: FieldProblem[] | undefined; headers?: Record<string, string> | undefined } = {}): FastifyReply {
   const req = reply.request;
   const problem: Problem = {
-    type: `${PROBLEM_TYPE_BASE}${code}`,
+    // An absolute URI of this server's error reference (GET /docs/errors), as the client reached it.
+    type: `${req.protocol}://${req.host}${PROBLEM_TYPE_BASE}${code}`,
     title: titleOf(status),
     status,
     detail,

@@ -3,7 +3,7 @@ import Type from 'typebox';
 /** RFC 9457 problem details, with our stable `code` and field `errors`. */
 export const ProblemSchema = Type.Object(
   {
-    type: Type.String({ description: 'URI naming the problem type', examples: ['https://docs.stockroom.dev/errors#validation_failed'] }),
+    type: Type.String({ description: 'URI naming the problem type', examples: ['https://api.example.com/docs/errors#validation_failed'] }),
     title: Type.String(),
     status: Type.Integer(),
     detail: Type.String(),
@@ -17,7 +17,8 @@ export const ProblemSchema = Type.Object(
 
 export type Problem = Type.Static<typeof ProblemSchema>;
 
-export const PROBLEM_TYPE_BASE = 'https://docs.stockroom.dev/errors#';
+/** Problem types point at the error reference this server serves (a URI reference, resolved against the API). */
+export const PROBLEM_TYPE_BASE = '/docs/errors#';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
