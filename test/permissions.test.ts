@@ -73,6 +73,23 @@ for (const engine of engines()) {
       assert.equal(problemOf(await call(t.app, { method: 'PATCH', url: `/api/users/${shop.ownerId}`, token: shop.token, body: { role_id: roles.admin } })).code, 'last_owner');
     });
 
+    test('three owners demote each other at once: one owner always remains (owner changes are serialised)', async () => {
+      const shop2 = await createShop(t.app);
+      const ownerRole = (await call(t.app, { url: '/api/roles', token: shop2.token })).json.data?.find((r) => r.key === 'owner')?.id as string;
+      const adminRole = (await call(t.app, { url: '/api/roles', token: shop2.token })).json.data?.find((r) => r.key === 'admin')?.id as string;
+      const owners: { id: string; token: string }[] = [{ id: shop2.ownerId, token: shop2.token }];
+      for (const email of ['o2@example.com', 'o3@example.com']) {
+        const u = await call(t.app, { method: 'POST', url: '/api/users', token: shop2.token, body: { email, name: email, password: PASSWORD, role_id: ownerRole } });
+        owners.push({ id: u.json.id as string, token: (await login(t.app, shop2.slug, email)).json.access_token as string });
+      }
+      // Each owner demotes the next one, all at the same moment.
+      const results = await Promise.all(owners.map((o, i) => call(t.app, { method: 'PATCH', url: `/api/users/${owners[(i + 1) % owners.length]!.id}`, token: o.token, body: { role_id: adminRole } })));
+      const left = (await call(t.app, { url: '/api/users?limit=100', token: shop2.token })).json.data ?? [];
+      const remaining = owners.filter((o) => left.some((u) => u.id === o.id && (u.role as { key: string }).key === 'owner'));
+      assert.ok(remaining.length >= 1, `an owner remains (${results.map((r) => r.statusCode).join(',')})`);
+      for (const r of results.filter((x) => x.statusCode !== 200)) assert.ok(['last_owner', 'permission_escalation', 'principal_not_allowed', 'invalid_token', 'session_revoked'].includes(problemOf(r).code), r.body);
+    });
+
     test('disabling a user ends their sessions at once', async () => {
       const token = await staff(roles.clerk as string, 'leaver@example.com');
       const id = (await call(t.app, { url: '/api/auth/me', token })).json.id as string;

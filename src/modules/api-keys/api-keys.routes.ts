@@ -64,6 +64,6 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
   app.delete(
     '/api/api-keys/:id',
     { config: { access: access.staff('api_keys:write') }, schema: { tags: ['api keys'], summary: 'Revoke an API key at once', operationId: 'revokeApiKey', params: IdParams, response: { 200: ApiKeySchema } } },
-    async (req) => revokeApiKey(deps.ctx(req), req.params.id),
+    async (req) => deps.tx(req, (ctx) => revokeApiKey(ctx, req.params.id)),
   );
 };

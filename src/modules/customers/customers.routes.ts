@@ -93,9 +93,10 @@ export const customersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
     '/api/customers/me',
     { config: { access: access.customer() }, schema: { tags: ['customers'], summary: 'Change the logged-in customer’s name', operationId: 'updateMe', body: SelfPatch, response: { 200: CustomerSchema } } },
     async (req) => {
-      const ctx = deps.ctx(req);
-      if (ctx.principal.kind !== 'customer') throw forbidden('principal_not_allowed', 'Log in as a customer');
-      return updateCustomer(ctx, ctx.principal.customerId, req.body);
+      return deps.tx(req, (ctx) => {
+        if (ctx.principal.kind !== 'customer') throw forbidden('principal_not_allowed', 'Log in as a customer');
+        return updateCustomer(ctx, ctx.principal.customerId, req.body);
+      });
     },
   );
 

@@ -1,4 +1,5 @@
 import type { Executor } from '../../context.ts';
+import { dialectOf } from '../../db/database.ts';
 import type { RolesTable, UsersTable } from '../../db/schema.ts';
 
 /** Staff users and roles. Every method takes tenant_id first and puts it in every WHERE. */
@@ -77,6 +78,13 @@ export const staffRepository = {
   },
   async deleteUser(db: Executor, tenantId: string, id: string): Promise<void> {
     await db.deleteFrom('users').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  },
+  /**
+   * Serialises changes to a shop's owners: on PostgreSQL the tenant row is locked for the transaction, so two
+   * concurrent removals of different owners cannot both see "another owner remains" (SQLite has one writer).
+   */
+  async lockOwners(db: Executor, tenantId: string): Promise<void> {
+    if (dialectOf(db) === 'postgres') await db.selectFrom('tenants').select('id').where('id', '=', tenantId).forUpdate().execute();
   },
   async countActiveOwners(db: Executor, tenantId: string): Promise<number> {
     const r = await db

@@ -219,6 +219,7 @@ export async function updateUser(
 }
 
 async function assertAnotherOwner(ctx: Ctx): Promise<void> {
+  await repo.lockOwners(ctx.db, ctx.tenantId);
   if ((await repo.countActiveOwners(ctx.db, ctx.tenantId)) < 2) throw conflict('last_owner', 'A shop must keep at least one active owner');
 }
 
