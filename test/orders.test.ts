@@ -74,6 +74,16 @@ for (const engine of engines()) {
       assert.deepEqual(problemOf(await act(o.id, 'refunds', { amount: 1 })), { status: 422, code: 'refund_exceeds_payment' });
       const events = await call(t.app, { url: `/api/orders/${o.id}/events`, token: shop.token });
       assert.deepEqual((events.json.data ?? []).map((e) => e.to_status), ['pending_payment', 'paid', 'partially_fulfilled', 'fulfilled', 'completed', 'partially_refunded', 'refunded']);
+      // The event log is a cursor list like every other: page by page, the same events in the same order.
+      const paged: unknown[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await call(t.app, { url: `/api/orders/${o.id}/events?limit=2${cursor ? `&cursor=${cursor}` : ''}`, token: shop.token });
+        assert.ok((page.json.data ?? []).length <= 2);
+        paged.push(...(page.json.data ?? []).map((e) => e.id));
+        cursor = page.json.next_cursor as string | null;
+      } while (cursor);
+      assert.deepEqual(paged, (events.json.data ?? []).map((e) => e.id));
       const outbox = await t.db.selectFrom('outbox_events').select('type').where('tenant_id', '=', shop.tenantId).where('aggregate_id', '=', o.id as string).orderBy('id').execute();
       assert.deepEqual(outbox.map((e) => e.type), ['order.created', 'order.paid', 'order.partially_fulfilled', 'order.fulfilled', 'order.completed', 'order.partially_refunded', 'order.refunded']);
       // The database refuses a refund above the payment even if code were wrong.

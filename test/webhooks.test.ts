@@ -211,6 +211,13 @@ for (const engine of engines()) {
       assert.equal(ok.statusCode, 201, 'a public address is accepted');
     });
 
+    test('a shop has at most 20 endpoints: the next is refused, the list is never cut off', async () => {
+      const have = ((await call(t.app, { url: '/api/webhook-endpoints', token: shop.token })).json.data ?? []).length;
+      for (let i = have; i < 20; i++) assert.equal((await call(t.app, { method: 'POST', url: '/api/webhook-endpoints', token: shop.token, body: { url: `https://8.8.8.8/hook-${i}`, events: ['order.paid'] } })).statusCode, 201);
+      assert.deepEqual(problemOf(await call(t.app, { method: 'POST', url: '/api/webhook-endpoints', token: shop.token, body: { url: 'https://8.8.8.8/one-more', events: ['order.paid'] } })), { status: 409, code: 'too_many_webhook_endpoints' });
+      assert.equal(((await call(t.app, { url: '/api/webhook-endpoints', token: shop.token })).json.data ?? []).length, 20);
+    });
+
     test('the connection itself resolves through the guard: a name that points inside is refused at connect time', async () => {
       // checkOutgoingUrl is not consulted here: outgoingFetch's own lookup refuses, so a name re-pointed after the
       // check (DNS rebinding) cannot reach an internal address.

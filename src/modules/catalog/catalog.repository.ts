@@ -34,7 +34,7 @@ export const catalogRepository = {
     return db.selectFrom('categories').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   },
   async listCategories(db: Executor, tenantId: string) {
-    return db.selectFrom('categories').selectAll().where('tenant_id', '=', tenantId).orderBy('position').orderBy('id').limit(10_000).execute();
+    return db.selectFrom('categories').selectAll().where('tenant_id', '=', tenantId).orderBy('position').orderBy('id').execute();
   },
   async updateCategory(db: Executor, tenantId: string, id: string, patch: Partial<CategoriesTable>) {
     await db.updateTable('categories').set(patch).where('tenant_id', '=', tenantId).where('id', '=', id).execute();

@@ -13,7 +13,7 @@ export const inventoryRepository = {
     return db.selectFrom('locations').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   },
   async listLocations(db: Executor, tenantId: string) {
-    return db.selectFrom('locations').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(1000).execute();
+    return db.selectFrom('locations').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
   },
 
   async levels(db: Executor, tenantId: string, variantIds: readonly string[]) {

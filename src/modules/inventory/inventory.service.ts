@@ -1,4 +1,5 @@
 import { actorOf, type Ctx, type Executor } from '../../context.ts';
+import { assertRoom } from '../../lib/limits.ts';
 import type { InventoryLedgerTable, LedgerReason } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -54,6 +55,7 @@ export async function listLocations(ctx: Ctx): Promise<Location[]> {
 
 export async function createLocation(ctx: Ctx, name: string): Promise<Location> {
   await defaultLocationId(ctx.db, ctx.clock, ctx.tenantId);
+  assertRoom((await repo.listLocations(ctx.db, ctx.tenantId)).length, 'locations');
   const row = { tenant_id: ctx.tenantId, id: newId('location'), name, is_default: 0, created_at: ctx.clock.now().toISOString() };
   try {
     await repo.insertLocation(ctx.db, row);

@@ -55,8 +55,11 @@ export const ordersRepository = {
   async insertEvent(db: Executor, row: OrderEventsTable) {
     await db.insertInto('order_events').values(row).execute();
   },
-  async events(db: Executor, tenantId: string, orderId: string) {
-    return db.selectFrom('order_events').selectAll().where('tenant_id', '=', tenantId).where('order_id', '=', orderId).orderBy('id').limit(1000).execute();
+  /** An order's events, oldest first, a page after `after`. */
+  async events(db: Executor, tenantId: string, orderId: string, opts: { limit: number; after?: string | undefined }) {
+    let q = db.selectFrom('order_events').selectAll().where('tenant_id', '=', tenantId).where('order_id', '=', orderId).orderBy('id').limit(opts.limit + 1);
+    if (opts.after) q = q.where('id', '>', opts.after);
+    return q.execute();
   },
   async insertFulfillment(db: Executor, row: FulfillmentsTable) {
     await db.insertInto('fulfillments').values(row).execute();

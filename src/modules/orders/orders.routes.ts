@@ -147,13 +147,14 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
       config: { access: access.staffOrCustomer('orders:read') },
       schema: {
         tags,
-        summary: 'Everything that happened to an order',
+        summary: 'Everything that happened to an order, oldest first',
         operationId: 'listOrderEvents',
         params: IdParams,
-        response: { 200: Type.Object({ data: Type.Array(Type.Object({ id: Type.String(), type: Type.String(), from_status: Type.Union([Type.String(), Type.Null()]), to_status: Type.Union([Type.String(), Type.Null()]), data: Type.Record(Type.String(), Type.Unknown()), actor: Type.String(), created_at: Timestamp })) }) },
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: Page(Type.Object({ id: Type.String(), type: Type.String(), from_status: Type.Union([Type.String(), Type.Null()]), to_status: Type.Union([Type.String(), Type.Null()]), data: Type.Record(Type.String(), Type.Unknown()), actor: Type.String(), created_at: Timestamp }), 'OrderEvent') },
       },
     },
-    async (req) => ({ data: await orderEvents(deps.ctx(req), req.params.id) }),
+    async (req) => orderEvents(deps.ctx(req), req.params.id, { limit: req.query.limit ?? 100, cursor: req.query.cursor }),
   );
 
   type Run = (req: FastifyRequest, record: RequestRecord | undefined, id: string, body: never) => Promise<Order>;

@@ -167,9 +167,14 @@ export async function listOrders(ctx: Ctx, opts: { limit: number; cursor?: strin
   };
 }
 
-export async function orderEvents(ctx: Ctx, id: string) {
+/** Everything that happened to an order, oldest first, cursor-paginated. */
+export async function orderEvents(ctx: Ctx, id: string, opts: { limit: number; cursor?: string | undefined }) {
   await loadOrder(ctx, id);
-  return (await repo.events(ctx.db, ctx.tenantId, id)).map((e) => ({ id: e.id, type: e.type, from_status: e.from_status, to_status: e.to_status, data: JSON.parse(e.data) as Record<string, unknown>, actor: e.actor, created_at: e.created_at }));
+  const rows = await repo.events(ctx.db, ctx.tenantId, id, { limit: opts.limit, after: decodeCursor(opts.cursor) });
+  return toPage(
+    rows.map((e) => ({ id: e.id, type: e.type, from_status: e.from_status, to_status: e.to_status, data: JSON.parse(e.data) as Record<string, unknown>, actor: e.actor, created_at: e.created_at })),
+    opts.limit,
+  );
 }
 
 export async function recordEvent(ctx: Ctx, orderId: string, type: string, data: Record<string, unknown>, from: OrderStatus | null = null, to: OrderStatus | null = null): Promise<void> {

@@ -7,7 +7,7 @@ export const pricingRepository = {
     await db.insertInto('tax_rates').values(row).execute();
   },
   async listTaxRates(db: Executor, tenantId: string) {
-    return db.selectFrom('tax_rates').selectAll().where('tenant_id', '=', tenantId).orderBy('country').orderBy('region').limit(10_000).execute();
+    return db.selectFrom('tax_rates').selectAll().where('tenant_id', '=', tenantId).orderBy('country').orderBy('region').execute();
   },
   async findTaxRate(db: Executor, tenantId: string, id: string) {
     return db.selectFrom('tax_rates').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
@@ -28,7 +28,7 @@ export const pricingRepository = {
     await db.insertInto('shipping_methods').values(row).execute();
   },
   async listShippingMethods(db: Executor, tenantId: string, activeOnly: boolean) {
-    let q = db.selectFrom('shipping_methods').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(1000);
+    let q = db.selectFrom('shipping_methods').selectAll().where('tenant_id', '=', tenantId).orderBy('id');
     if (activeOnly) q = q.where('status', '=', 'active');
     return q.execute();
   },

@@ -1,4 +1,5 @@
 import type { Ctx, Executor } from '../../context.ts';
+import { assertRoom } from '../../lib/limits.ts';
 import type { DiscountsTable, ShippingMethodsTable, TaxRatesTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import { amountTooLarge, AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
@@ -27,6 +28,7 @@ export async function listTaxRates(ctx: Ctx): Promise<TaxRate[]> {
 }
 
 export async function createTaxRate(ctx: Ctx, input: { country: string; region?: string | null | undefined; name: string; rate_bp: number }): Promise<TaxRate> {
+  assertRoom((await repo.listTaxRates(ctx.db, ctx.tenantId)).length, 'tax_rates');
   const row: TaxRatesTable = { tenant_id: ctx.tenantId, id: newId('taxRate'), country: input.country, region: input.region ?? '', name: input.name, rate_bp: input.rate_bp, created_at: ctx.clock.now().toISOString() };
   try {
     await repo.insertTaxRate(ctx.db, row);
@@ -101,6 +103,7 @@ export async function listShippingMethods(ctx: Ctx, activeOnly = false): Promise
 export async function createShippingMethod(ctx: Ctx, input: ShippingInput): Promise<ShippingMethod> {
   const tiers = input.weight_tiers ?? [];
   checkTiers(input.rate_type, tiers);
+  assertRoom((await repo.listShippingMethods(ctx.db, ctx.tenantId, false)).length, 'shipping_methods');
   const now = ctx.clock.now().toISOString();
   const row: ShippingMethodsTable = {
     tenant_id: ctx.tenantId,

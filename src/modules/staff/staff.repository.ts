@@ -15,7 +15,7 @@ export const staffRepository = {
     return db.selectFrom('roles').selectAll().where('tenant_id', '=', tenantId).where('system_key', '=', key).executeTakeFirst();
   },
   async listRoles(db: Executor, tenantId: string) {
-    return db.selectFrom('roles').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'asc').limit(1000).execute();
+    return db.selectFrom('roles').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'asc').execute();
   },
   async updateRole(db: Executor, tenantId: string, id: string, patch: Partial<Pick<RolesTable, 'name' | 'description' | 'permissions' | 'updated_at'>>) {
     await db.updateTable('roles').set(patch).where('tenant_id', '=', tenantId).where('id', '=', id).execute();

@@ -1,4 +1,5 @@
 import type { Ctx, Executor, TenantPrincipal } from '../../context.ts';
+import { assertRoom } from '../../lib/limits.ts';
 import type { RolesTable, UsersTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -98,6 +99,7 @@ export async function getRole(ctx: Ctx, id: string): Promise<Role> {
 export async function createRole(ctx: Ctx, input: { name: string; description?: string | undefined; permissions: Permission[] }): Promise<Role> {
   const permissions = [...new Set(input.permissions)].sort();
   assertCanGrant(ctx.principal, permissions);
+  assertRoom((await repo.listRoles(ctx.db, ctx.tenantId)).length, 'roles');
   const now = ctx.clock.now().toISOString();
   const id = newId('role');
   try {

@@ -9,7 +9,7 @@ export const webhooksRepository = {
     return db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   },
   async listEndpoints(db: Executor, tenantId: string) {
-    return db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'desc').limit(1000).execute();
+    return db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'desc').execute();
   },
   async enabledEndpoints(db: Executor, tenantId: string) {
     return db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId).where('status', '=', 'enabled').execute();

@@ -1,4 +1,5 @@
 import { assertOutsideTransaction } from '../../lib/outside.ts';
+import { assertRoom } from '../../lib/limits.ts';
 import type { EventConsumer } from '../events/consumers.ts';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
@@ -72,6 +73,7 @@ async function checkUrl(url: string, allowPrivate: boolean): Promise<void> {
 
 export async function createEndpoint(ctx: Ctx, input: { url: string; description?: string | undefined; events: string[] }, allowPrivate: boolean): Promise<WebhookEndpoint> {
   await checkUrl(input.url, allowPrivate);
+  assertRoom((await repo.listEndpoints(ctx.db, ctx.tenantId)).length, 'webhook_endpoints');
   const now = ctx.clock.now().toISOString();
   const row: WebhookEndpointsTable = { tenant_id: ctx.tenantId, id: newId('webhookEndpoint'), url: input.url, description: input.description ?? '', events: JSON.stringify([...new Set(input.events)]), secret: newSecret(), status: 'enabled', disabled_reason: null, created_at: now, updated_at: now };
   await repo.insertEndpoint(ctx.db, row);

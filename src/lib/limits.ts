@@ -1,0 +1,20 @@
+import { conflict } from './errors.ts';
+
+/**
+ * A shop's configuration collections are bounded, and their lists are returned whole: a maximum refuses the next
+ * one with 409 `too_many_<what>` instead of a list silently cut off. Unbounded resources (orders, customers,
+ * products, jobs …) are cursor-paginated instead.
+ */
+export const MAX_PER_SHOP = {
+  categories: 10_000,
+  locations: 100,
+  tax_rates: 1_000,
+  shipping_methods: 100,
+  roles: 100,
+  webhook_endpoints: 20,
+} as const;
+
+export function assertRoom(current: number, what: keyof typeof MAX_PER_SHOP): void {
+  const max = MAX_PER_SHOP[what];
+  if (current >= max) throw conflict(`too_many_${what}`, `A shop has at most ${max} ${what.replace(/_/g, ' ')}; remove one first`);
+}
