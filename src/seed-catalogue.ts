@@ -2,8 +2,8 @@ import type { Logger } from './lib/log.ts';
 import type { Ctx } from './context.ts';
 import type { Db } from './db/database.ts';
 import type { Clock } from './lib/clock.ts';
-import { createCategory, createCollection, createProduct } from './modules/catalog/catalog.service.ts';
-import { createDiscount, createShippingMethod, createTaxRate } from './modules/pricing/pricing.service.ts';
+import { createCategory, createCollection, createProduct } from './modules/catalog/index.ts';
+import { createDiscount, createShippingMethod, createTaxRate } from './modules/pricing/index.ts';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, fatal() {}, child() { return silent; }, level: 'silent', silent() {} } as unknown as Logger;
 

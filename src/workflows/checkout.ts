@@ -20,7 +20,7 @@ import {
   type PaymentAction,
 } from '../modules/payments/payments.service.ts';
 import type { AuthorizeResult } from '../modules/payments/providers.ts';
-import { quote, redeemDiscount, releaseDiscount, type Address } from '../modules/pricing/pricing.service.ts';
+import { quote, redeemDiscount, releaseDiscount, type Address } from '../modules/pricing/index.ts';
 import { getShop } from '../modules/tenants/tenants.service.ts';
 
 export interface CheckoutInput {

@@ -3,7 +3,7 @@ import type { Ctx } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
 import { abandonedCarts, cartToRemind } from '../modules/carts/carts.service.ts';
-import { sellableVariants } from '../modules/catalog/catalog.service.ts';
+import { sellableVariants } from '../modules/catalog/index.ts';
 import { sendOnce } from '../modules/email/email.service.ts';
 import type { Mailer } from '../modules/email/mailer.ts';
 import { abandonedCart, orderConfirmation, shippingNotification } from '../modules/email/templates.ts';

@@ -2,9 +2,9 @@ import type { Ctx, Executor } from '../../context.ts';
 import type { CartsTable } from '../../db/schema.ts';
 import { AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import { sellableVariants } from '../catalog/catalog.service.ts';
+import { sellableVariants } from '../catalog/index.ts';
 import { availableByVariant } from '../inventory/inventory.service.ts';
-import { quote, shippingOptions, MAX_LINE_QUANTITY, MAX_LINES, type Address, type Quote } from '../pricing/pricing.service.ts';
+import { quote, shippingOptions, MAX_LINE_QUANTITY, MAX_LINES, type Address, type Quote } from '../pricing/index.ts';
 import { getShop } from '../tenants/tenants.service.ts';
 import { cartsRepository as repo } from './carts.repository.ts';
 

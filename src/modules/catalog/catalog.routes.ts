@@ -26,7 +26,7 @@ import {
   updateProduct,
   updateVariant,
   type Product,
-} from './catalog.service.ts';
+} from './index.ts';
 import {
   CategoryCreate,
   CategoryPatch,

@@ -1,14 +1,14 @@
 import type { Ctx, Executor } from '../../context.ts';
-import { assertRoom } from '../../lib/limits.ts';
-import type { CategoriesTable, CollectionsTable, ProductsTable, VariantsTable } from '../../db/schema.ts';
+import type { ProductsTable, VariantsTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import { AppError, conflict, invalid, malformed, notFound, type FieldProblem } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
+import { toPage, type Page } from '../../lib/pagination.ts';
 import { availableByVariant, setInitialStock } from '../inventory/inventory.service.ts';
 import { slugify } from '../tenants/tenants.service.ts';
 import { bumpVersion } from '../events/versions.ts';
 import { catalogRepository as repo, type ProductQuery, type ProductSort } from './catalog.repository.ts';
+import { descendantsOf } from './categories.service.ts';
 
 export interface ProductOption {
   name: string;
@@ -348,11 +348,6 @@ export async function listProducts(ctx: Ctx, query: ListProductsQuery): Promise<
   };
 }
 
-function descendantsOf(all: CategoriesTable[], root: string): string[] {
-  const out = [root];
-  for (let i = 0; i < out.length; i++) for (const c of all) if (c.parent_id === out[i]) out.push(c.id);
-  return out;
-}
 
 // --- variants ------------------------------------------------------------------------------------
 
@@ -442,142 +437,4 @@ export async function sellableVariants(db: Executor, tenantId: string, ids: read
       },
     ]),
   );
-}
-
-// --- categories ----------------------------------------------------------------------------------
-
-export interface Category {
-  id: string;
-  parent_id: string | null;
-  name: string;
-  handle: string;
-  position: number;
-  created_at: string;
-  updated_at: string;
-}
-
-const toCategory = (c: CategoriesTable): Category => ({ id: c.id, parent_id: c.parent_id, name: c.name, handle: c.handle, position: c.position, created_at: c.created_at, updated_at: c.updated_at });
-
-export async function listCategories(ctx: Ctx): Promise<Category[]> {
-  return (await repo.listCategories(ctx.db, ctx.tenantId)).map(toCategory);
-}
-
-export async function createCategory(ctx: Ctx, input: { name: string; handle?: string | undefined; parent_id?: string | null | undefined; position?: number | undefined }): Promise<Category> {
-  if (input.parent_id && !(await repo.findCategory(ctx.db, ctx.tenantId, input.parent_id))) throw invalid('unknown_category', 'No such parent category', [{ pointer: '/body/parent_id', detail: 'unknown category' }]);
-  assertRoom((await repo.listCategories(ctx.db, ctx.tenantId)).length, 'categories');
-  const now = ctx.clock.now().toISOString();
-  const row: CategoriesTable = { tenant_id: ctx.tenantId, id: newId('category'), parent_id: input.parent_id ?? null, name: input.name, handle: input.handle ?? slugify(input.name), position: input.position ?? 0, created_at: now, updated_at: now };
-  try {
-    await repo.insertCategory(ctx.db, row);
-  } catch (e) {
-    if (isUniqueViolation(e)) throw conflict('handle_taken', 'A category with this handle exists');
-    throw e;
-  }
-  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
-  return toCategory(row);
-}
-
-export async function updateCategory(ctx: Ctx, id: string, patch: { name?: string | undefined; handle?: string | undefined; parent_id?: string | null | undefined; position?: number | undefined }): Promise<Category> {
-  const c = await repo.findCategory(ctx.db, ctx.tenantId, id);
-  if (!c) throw notFound('Category');
-  if (patch.parent_id) {
-    const all = await repo.listCategories(ctx.db, ctx.tenantId);
-    if (!all.some((x) => x.id === patch.parent_id)) throw invalid('unknown_category', 'No such parent category', [{ pointer: '/body/parent_id', detail: 'unknown category' }]);
-    if (descendantsOf(all, id).includes(patch.parent_id)) throw invalid('category_cycle', 'A category cannot sit under itself or its descendants', [{ pointer: '/body/parent_id', detail: 'would make a cycle' }]);
-  }
-  const next: Partial<CategoriesTable> = { updated_at: ctx.clock.now().toISOString() };
-  if (patch.name !== undefined) next.name = patch.name;
-  if (patch.handle !== undefined) next.handle = patch.handle;
-  if (patch.parent_id !== undefined) next.parent_id = patch.parent_id;
-  if (patch.position !== undefined) next.position = patch.position;
-  try {
-    await repo.updateCategory(ctx.db, ctx.tenantId, id, next);
-  } catch (e) {
-    if (isUniqueViolation(e)) throw conflict('handle_taken', 'A category with this handle exists');
-    throw e;
-  }
-  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
-  return toCategory({ ...c, ...next });
-}
-
-export async function deleteCategory(ctx: Ctx, id: string): Promise<void> {
-  if (!(await repo.findCategory(ctx.db, ctx.tenantId, id))) throw notFound('Category');
-  if (await repo.categoryInUse(ctx.db, ctx.tenantId, id)) throw conflict('category_in_use', 'The category has subcategories or products');
-  await repo.deleteCategory(ctx.db, ctx.tenantId, id);
-  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
-}
-
-// --- collections ---------------------------------------------------------------------------------
-
-export interface Collection {
-  id: string;
-  title: string;
-  handle: string;
-  description: string;
-  product_ids: string[];
-  created_at: string;
-  updated_at: string;
-}
-
-const toCollection = (c: CollectionsTable, productIds: string[]): Collection => ({ id: c.id, title: c.title, handle: c.handle, description: c.description, product_ids: productIds, created_at: c.created_at, updated_at: c.updated_at });
-
-export async function getCollection(ctx: Ctx, id: string): Promise<Collection> {
-  const c = await repo.findCollection(ctx.db, ctx.tenantId, id);
-  if (!c) throw notFound('Collection');
-  return toCollection(c, (await repo.collectionProductIds(ctx.db, ctx.tenantId, [id])).get(id) ?? []);
-}
-
-export async function listCollections(ctx: Ctx, limit: number, cursor?: string): Promise<Page<Collection>> {
-  const page = toPage(await repo.listCollections(ctx.db, ctx.tenantId, limit, decodeCursor(cursor)), limit);
-  const members = await repo.collectionProductIds(ctx.db, ctx.tenantId, page.data.map((c) => c.id));
-  return { ...page, data: page.data.map((c) => toCollection(c, members.get(c.id) ?? [])) };
-}
-
-async function checkProducts(ctx: Ctx, ids: readonly string[]): Promise<void> {
-  const found = new Set(await repo.existingProductIds(ctx.db, ctx.tenantId, ids));
-  const missing = ids.filter((id) => !found.has(id));
-  if (missing.length) throw invalid('unknown_product', 'Some products are not in this shop', missing.map((id) => ({ pointer: `/body/product_ids/${ids.indexOf(id)}`, detail: 'unknown product' })));
-}
-
-export async function createCollection(ctx: Ctx, input: { title: string; handle?: string | undefined; description?: string | undefined; product_ids?: string[] | undefined }): Promise<Collection> {
-  const ids = [...new Set(input.product_ids ?? [])];
-  await checkProducts(ctx, ids);
-  const now = ctx.clock.now().toISOString();
-  const id = newId('collection');
-  try {
-    await repo.insertCollection(ctx.db, { tenant_id: ctx.tenantId, id, title: input.title, handle: input.handle ?? slugify(input.title), description: input.description ?? '', created_at: now, updated_at: now });
-  } catch (e) {
-    if (isUniqueViolation(e)) throw conflict('handle_taken', 'A collection with this handle exists');
-    throw e;
-  }
-  await repo.setCollectionProducts(ctx.db, ctx.tenantId, id, ids);
-  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
-  return getCollection(ctx, id);
-}
-
-export async function updateCollection(ctx: Ctx, id: string, patch: { title?: string | undefined; handle?: string | undefined; description?: string | undefined; product_ids?: string[] | undefined }): Promise<Collection> {
-  await getCollection(ctx, id);
-  const next: Record<string, string> = { updated_at: ctx.clock.now().toISOString() };
-  if (patch.title !== undefined) next.title = patch.title;
-  if (patch.handle !== undefined) next.handle = patch.handle;
-  if (patch.description !== undefined) next.description = patch.description;
-  try {
-    await repo.updateCollection(ctx.db, ctx.tenantId, id, next);
-  } catch (e) {
-    if (isUniqueViolation(e)) throw conflict('handle_taken', 'A collection with this handle exists');
-    throw e;
-  }
-  if (patch.product_ids !== undefined) {
-    const ids = [...new Set(patch.product_ids)];
-    await checkProducts(ctx, ids);
-    await repo.setCollectionProducts(ctx.db, ctx.tenantId, id, ids);
-  }
-  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
-  return getCollection(ctx, id);
-}
-
-export async function deleteCollection(ctx: Ctx, id: string): Promise<void> {
-  await getCollection(ctx, id);
-  await repo.deleteCollection(ctx.db, ctx.tenantId, id);
-  await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
 }

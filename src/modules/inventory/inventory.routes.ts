@@ -3,7 +3,7 @@ import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import { Body, Name, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
-import { variantExists } from '../catalog/catalog.service.ts';
+import { variantExists } from '../catalog/index.ts';
 import { adjustStock, createLocation, levelsOf, listLedger, listLocations } from './inventory.service.ts';
 import { notFound } from '../../lib/errors.ts';
 

@@ -5,7 +5,7 @@ import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { emitEvent, type EventType } from '../events/events.ts';
 import { paymentsOf, refundsOf, type Payment, type Refund } from '../payments/payments.service.ts';
-import type { Address } from '../pricing/pricing.service.ts';
+import type { Address } from '../pricing/index.ts';
 import { ordersRepository as repo } from './orders.repository.ts';
 import { assertTransition } from './state.ts';
 

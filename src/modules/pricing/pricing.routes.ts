@@ -20,7 +20,7 @@ import {
   updateShippingMethod,
   updateTaxRate,
   type Quote,
-} from './pricing.service.ts';
+} from './index.ts';
 import {
   DiscountCreate,
   DiscountPatch,
