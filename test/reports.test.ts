@@ -4,6 +4,7 @@ import { jobHandlers } from '../src/background.ts';
 import { ManualClock } from '../src/lib/clock.ts';
 import { createMailer } from '../src/modules/email/mailer.ts';
 import { Worker } from '../src/modules/jobs/worker.ts';
+import { runExport } from '../src/modules/reports/exports.ts';
 import { computeDailyReports } from '../src/modules/reports/reports.service.ts';
 import { PASSWORD, call, createShop, engines, login, problemOf, startApp, type Shop, type TestApp } from './helpers.ts';
 import { SUCCESS, seedCatalogue, type Catalogue } from './commerce-helpers.ts';
@@ -140,6 +141,14 @@ for (const engine of engines()) {
       await worker.idle();
       const ordersDone = await call(t.app, { url: `/api/exports/${(orders.json.job as { id: string }).id}`, token: shop.token });
       assert.equal(ordersDone.json.rows, 3, 'every order of May, cancelled included');
+
+      // Written and streamed in chunks: the same export in batches of one row downloads the same file.
+      const ordersId0 = (orders.json.job as { id: string }).id;
+      const whole = (await call(t.app, { url: `/api/exports/${ordersId0}/download`, token: shop.token })).body;
+      await runExport(t.db, clock, shop.tenantId, ordersId0, { kind: 'orders', from: '2026-05-01', to: '2026-05-31' }, async () => {}, 1);
+      const chunks = await t.db.selectFrom('export_chunks').select('seq').where('tenant_id', '=', shop.tenantId).where('job_id', '=', ordersId0).execute();
+      assert.ok(chunks.length >= 3, `${chunks.length} chunks`);
+      assert.equal((await call(t.app, { url: `/api/exports/${ordersId0}/download`, token: shop.token })).body, whole);
 
       // An export shows its kind's data: reports:read alone reads none; orders:read adds the orders exports only.
       const staff = async (name: string, permissions: string[]) => {

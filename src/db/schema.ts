@@ -614,6 +614,14 @@ export interface ExportFilesTable {
   created_at: string;
 }
 
+/** A CSV export's rows, one batch a chunk, in order (0009). */
+export interface ExportChunksTable {
+  tenant_id: string;
+  job_id: string;
+  seq: number;
+  content: string;
+}
+
 export interface ShopSchedulesTable {
   tenant_id: string;
   id: string;
@@ -665,6 +673,7 @@ export interface Database {
   refunds: RefundsTable;
   payment_actions: PaymentActionsTable;
   nodes: NodesTable;
+  export_chunks: ExportChunksTable;
   processed_webhooks: ProcessedWebhooksTable;
   outbox_events: OutboxEventsTable;
   change_versions: ChangeVersionsTable;

@@ -64,6 +64,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('shop_schedules').addColumn('created_by', 'text').execute();
   await db.schema.alterTable('shop_schedules').addColumn('paused_reason', 'text').execute();
 
+  // CSV exports in chunks (a batch of rows each): written as the export runs, streamed on download, never one
+  // string of the whole file in memory.
+  await db.schema
+    .createTable('export_chunks')
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('job_id', 'text', (c) => c.notNull())
+    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('content', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('export_chunks_pk', ['tenant_id', 'job_id', 'seq'])
+    .addForeignKeyConstraint('export_chunks_file_fk', ['tenant_id'], 'tenants', ['id'], (fk) => fk.onDelete('cascade'))
+    .execute();
+
   await db.schema
     .createTable('nodes')
     .addColumn('id', 'text', (c) => c.primaryKey().notNull())
@@ -75,6 +87,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('nodes').execute();
+  await db.schema.dropTable('export_chunks').execute();
   await db.schema.alterTable('customers').dropColumn('version').execute();
   await db.schema.alterTable('tenants').dropColumn('version').execute();
   await db.schema.alterTable('shop_schedules').dropColumn('paused_reason').execute();

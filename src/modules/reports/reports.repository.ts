@@ -112,6 +112,15 @@ export const reportsRepository = {
       .onConflict((oc) => oc.columns(['tenant_id', 'job_id']).doUpdateSet({ content: row.content, rows: row.rows, filename: row.filename, created_at: row.created_at }))
       .execute();
   },
+  async clearChunks(db: Executor, tenantId: string, jobId: string): Promise<void> {
+    await db.deleteFrom('export_chunks').where('tenant_id', '=', tenantId).where('job_id', '=', jobId).execute();
+  },
+  async insertChunk(db: Executor, row: { tenant_id: string; job_id: string; seq: number; content: string }): Promise<void> {
+    await db.insertInto('export_chunks').values(row).execute();
+  },
+  async chunksAfter(db: Executor, tenantId: string, jobId: string, after: number, limit: number) {
+    return db.selectFrom('export_chunks').select(['seq', 'content']).where('tenant_id', '=', tenantId).where('job_id', '=', jobId).where('seq', '>', after).orderBy('seq').limit(limit).execute();
+  },
   async exportFile(db: Executor, tenantId: string, jobId: string) {
     return db.selectFrom('export_files').selectAll().where('tenant_id', '=', tenantId).where('job_id', '=', jobId).executeTakeFirst();
   },

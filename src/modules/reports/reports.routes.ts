@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
@@ -9,7 +10,7 @@ import { AppError, notFound } from '../../lib/errors.ts';
 import { enqueue, getJob } from '../jobs/jobs.service.ts';
 import { JobSchema } from '../jobs/jobs.routes.ts';
 import { getShop } from '../tenants/tenants.service.ts';
-import { EXPORT_KINDS, exportFile, type ExportKind } from './exports.ts';
+import { EXPORT_KINDS, exportContent, exportFile, type ExportKind } from './exports.ts';
 import { checkRange, lowStock, salesReport, storedDailyReports, topProducts } from './reports.service.ts';
 
 const DateStr = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'A calendar date in the shop’s time zone' });
@@ -112,7 +113,8 @@ export const reportsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
       await view(req.principal, tenantId, req.params.id);
       const file = await exportFile(deps.db, tenantId, req.params.id);
       if (!file) throw new AppError('conflict', 'export_not_ready', 'The export has not finished yet');
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${file.filename}"`).send(file.content);
+      // Streamed chunk by chunk: the server never holds the whole file, however large.
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${file.filename}"`).send(Readable.from(exportContent(deps.db, tenantId, req.params.id)) as never);
     },
   );
 };
