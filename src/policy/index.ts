@@ -61,3 +61,22 @@ function redact(v: unknown, key = ''): unknown {
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x, k)]));
   return v;
 }
+
+// --- ownership: what a caller may see of a shop's own records ---------------------------------------------
+
+/**
+ * A cart is visible to staff, to the customer it belongs to, and — while it belongs to no customer — to anyone
+ * holding the shop's publishable key (a guest cart is found by its unguessable id). Anything else is reported as
+ * not found, like another shop's cart.
+ */
+export function maySeeCart(p: Principal, cart: { customer_id: string | null }): boolean {
+  if (p.kind === 'customer') return cart.customer_id === p.customerId;
+  if (p.kind === 'shopper') return cart.customer_id === null;
+  return true;
+}
+
+/** An order is visible to staff and to the customer who placed it; never to a bare publishable key. */
+export function maySeeOrder(p: Principal, order: { customer_id: string | null }): boolean {
+  if (p.kind === 'customer') return order.customer_id === p.customerId;
+  return p.kind !== 'shopper';
+}

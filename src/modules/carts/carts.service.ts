@@ -2,6 +2,7 @@ import type { Ctx, Executor } from '../../context.ts';
 import type { CartsTable } from '../../db/schema.ts';
 import { AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
+import { maySeeCart } from '../../policy/index.ts';
 import { sellableVariants } from '../catalog/index.ts';
 import { availableByVariant } from '../inventory/inventory.service.ts';
 import { quote, shippingOptions, MAX_LINE_QUANTITY, MAX_LINES, type Address, type Quote } from '../pricing/index.ts';
@@ -45,9 +46,7 @@ const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.pars
 /** A cart the caller may see: a customer's own, a guest cart for the shop's publishable key, any for staff. */
 async function load(ctx: Ctx, id: string): Promise<CartsTable> {
   const c = await repo.find(ctx.db, ctx.tenantId, id);
-  const p = ctx.principal;
-  const visible = c && (p.kind === 'customer' ? c.customer_id === p.customerId : p.kind === 'shopper' ? c.customer_id === null : true);
-  if (!c || !visible) throw notFound('Cart');
+  if (!c || !maySeeCart(ctx.principal, c)) throw notFound('Cart');
   return c;
 }
 

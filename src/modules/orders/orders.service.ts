@@ -2,6 +2,7 @@ import { actorOf, type Ctx } from '../../context.ts';
 import type { OrderLinesTable, OrdersTable, OrderStatus } from '../../db/schema.ts';
 import { AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
+import { maySeeOrder } from '../../policy/index.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { emitEvent, type EventType } from '../events/events.ts';
 import { paymentsOf, refundsOf, type Payment, type Refund } from '../payments/payments.service.ts';
@@ -117,8 +118,7 @@ export function orderFromRows(o: OrdersTable, lines: OrderLinesTable[], payments
 /** The order row, if the caller may see it: staff see all of the shop's, a customer only their own. */
 export async function loadOrder(ctx: Ctx, id: string): Promise<OrdersTable> {
   const o = await repo.find(ctx.db, ctx.tenantId, id);
-  const p = ctx.principal;
-  if (!o || (p.kind === 'customer' && o.customer_id !== p.customerId) || p.kind === 'shopper') throw notFound('Order');
+  if (!o || !maySeeOrder(ctx.principal, o)) throw notFound('Order');
   return o;
 }
 
