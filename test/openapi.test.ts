@@ -70,6 +70,11 @@ describe('OpenAPI', () => {
     // Unions of literals are enums, so the reference page offers every value.
     const sort = (op('get', '/api/products').parameters ?? []).find((x) => x.name === 'sort') as unknown as { schema: { enum?: string[]; anyOf?: unknown } } | undefined;
     assert.ok(sort?.schema.enum && sort.schema.enum.length > 1 && !sort.schema.anyOf, JSON.stringify(sort));
+    // Request bodies of the main calls carry an example.
+    for (const [m, p] of [['post', '/api/orders'], ['post', '/api/carts'], ['post', '/api/auth/login'], ['post', '/api/orders/{id}/refunds']] as const) {
+      const body = (op(m, p) as unknown as { requestBody: { content: Record<string, { schema: { examples?: unknown[] } }> } }).requestBody.content['application/json']!.schema;
+      assert.ok(body.examples?.length, `${m} ${p} has an example`);
+    }
     const text = JSON.stringify(doc);
     const left = /"anyOf":\[\{"(const|type":"string","enum":\["[a-z_]+"\]\})/.exec(text);
     assert.equal(left, null, left ? text.slice(Math.max(0, left.index - 200), left.index + 200) : '');

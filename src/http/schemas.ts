@@ -26,6 +26,7 @@ export const Timestamp = Type.String({ format: 'date-time' });
 export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 
 /** Bodies reject unknown fields. */
-export const Body = <T extends Record<string, TSchema>>(props: T, title?: string) => Type.Object(props, { additionalProperties: false, ...(title ? { title } : {}) });
+export const Body = <T extends Record<string, TSchema>>(props: T, title?: string, example?: Record<string, unknown>) =>
+  Type.Object(props, { additionalProperties: false, ...(title ? { title } : {}), ...(example ? { examples: [example] } : {}) });
 
 export const NoContent = Type.Null({ description: 'No content' });

@@ -12,7 +12,7 @@ export const TokenPairSchema = Type.Object(
   { title: 'TokenPair' },
 );
 
-export const LoginBody = Body({ shop: Type.String({ minLength: 1, maxLength: 64, description: 'The shop’s slug' }), email: Email, password: Password }, 'StaffLogin');
+export const LoginBody = Body({ shop: Type.String({ minLength: 1, maxLength: 64, description: 'The shop’s slug' }), email: Email, password: Password }, 'StaffLogin', { shop: 'demo', email: 'owner@demo.stockroom.test', password: 'correct horse battery staple' });
 export const RefreshBody = Body({ refresh_token: Type.String({ minLength: 1, maxLength: 200 }) }, 'RefreshRequest');
 export const LogoutBody = Body({ refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, 'LogoutRequest');
 

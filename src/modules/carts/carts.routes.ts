@@ -45,7 +45,7 @@ export const cartsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     '/api/carts',
     {
       config: { access: cartAccess },
-      schema: { tags, summary: 'Start a cart (a guest cart with the publishable key, or the logged-in customer’s)', operationId: 'createCart', body: Body({ email: Type.Optional(Email), lines: Type.Optional(Type.Array(LineInput, { maxItems: 100 })) }, 'CartCreate'), response: { 201: CartSchema } },
+      schema: { tags, summary: 'Start a cart (a guest cart with the publishable key, or the logged-in customer’s)', operationId: 'createCart', body: Body({ email: Type.Optional(Email), lines: Type.Optional(Type.Array(LineInput, { maxItems: 100 })) }, 'CartCreate', { email: 'ann@example.com', lines: [{ variant_id: 'var_01j9z3k8q0m4x7c2v5b6n8p1r3', quantity: 2 }] }), response: { 201: CartSchema } },
     },
     async (req, reply) => {
       const c = cartJson(await deps.tx(req, (ctx) => createCart(ctx, req.body)));

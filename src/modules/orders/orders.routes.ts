@@ -99,6 +99,7 @@ const CheckoutBody = Body(
     ),
   },
   'CheckoutRequest',
+  { cart_id: 'cart_01j9z3k8q0m4x7c2v5b6n8p1r3', shipping_method_id: 'ship_01j9z3k8q0m4x7c2v5b6n8p1r4', payment: { provider: 'test', card_number: '4242424242424242' } },
 );
 
 const LineQty = Type.Array(Type.Object({ line_id: Id, quantity: Type.Integer({ minimum: 1, maximum: 10_000 }) }, { additionalProperties: false }), { minItems: 1, maxItems: 100 });
@@ -198,7 +199,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     'refunds',
     'refundOrder',
     'Refund an amount or returned lines (never more than was paid), optionally restocking them',
-    Body({ amount: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_AMOUNT })), lines: Type.Optional(LineQty), restock: Type.Optional(Type.Boolean()), reason: Type.Optional(Type.String({ maxLength: 500 })) }, 'RefundRequest'),
+    Body({ amount: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_AMOUNT })), lines: Type.Optional(LineQty), restock: Type.Optional(Type.Boolean()), reason: Type.Optional(Type.String({ maxLength: 500 })) }, 'RefundRequest', { amount: 500, reason: 'scratched' }),
     (req, record, id, body: { amount?: number; lines?: { line_id: string; quantity: number }[]; restock?: boolean; reason?: string }) => refundOrder(deps.ctx(req), gateway, id, body, record),
     true,
   );
