@@ -105,7 +105,7 @@ for (const engine of engines()) {
       const made = all.filter((r) => r.statusCode === 201);
       assert.ok(made.length >= 1);
       assert.equal(new Set(made.map((r) => r.json.id)).size, 1, 'one order');
-      for (const r of all.filter((x) => x.statusCode !== 201)) assert.deepEqual(problemOf(r), { status: 409, code: 'idempotency_request_in_progress' });
+      for (const r of all.filter((x) => x.statusCode !== 201)) assert.deepEqual(problemOf(r), { status: 409, code: 'idempotency_request_in_progress' }, 'a twin still running: in progress; a finished one: its answer');
       const later = await call(t.app, { method: 'POST', url: '/api/orders', pk: shop.pk, body, headers });
       assert.equal(later.json.id, made[0]!.json.id);
       assert.equal(later.headers['idempotent-replayed'], 'true');

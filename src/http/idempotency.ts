@@ -180,11 +180,16 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock:
    * with the same key holds the key now (the same request sent twice at once), that is the answer — 409 in
    * progress — rather than whatever the loser ran into (a spent cart).
    */
-  app.decorate('idempotencyRace', async (req: FastifyRequest, err: unknown): Promise<unknown> => {
+  app.decorate('idempotencyRace', async (req: FastifyRequest, reply: FastifyReply, err: unknown): Promise<unknown> => {
     const claim = req.idempotencyClaim;
     if (!claim || claim.exists || !(err instanceof AppError) || isServerSide(err)) return err;
     const row = await repo.find(db, claim.ref);
-    return row && row.state === 'in_flight' && row.body_hash === claim.bodyHash ? tooEarly() : err;
+    if (!row || row.body_hash !== claim.bodyHash || row.route !== claim.route) return err;
+    if (row.state === 'in_flight') return tooEarly();
+    // The twin finished first: this request's answer is the one stored for the key.
+    req.idempotencyClaim = null;
+    reply.headers(JSON.parse(row.response_headers ?? '{}') as Record<string, string>).header('idempotent-replayed', 'true');
+    return reply.code(row.response_status ?? 200).send(row.response_body ?? '');
   });
 
   /**
@@ -233,7 +238,8 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock:
 declare module 'fastify' {
   interface FastifyInstance {
     requestRecord(req: FastifyRequest, reply: FastifyReply, answer: { status: number; headers?: (result: never) => Record<string, string> }): RequestRecord | undefined;
-    idempotencyRace(req: FastifyRequest, err: unknown): Promise<unknown>;
+    /** The error to throw — or, when the same request finished first under the same key, `reply` with its answer sent. */
+    idempotencyRace(req: FastifyRequest, reply: FastifyReply, err: unknown): Promise<unknown>;
   }
 }
 

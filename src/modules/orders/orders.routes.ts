@@ -125,9 +125,15 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     },
     async (req, reply) => {
       const record = app.requestRecord(req, reply, { status: 201, headers: (o: Order) => ({ location: `/api/orders/${o.id}` }) });
-      const order = await checkout(deps.ctx(req), { gateway, probe: deps.checkoutProbe }, req.body, record).catch(async (e: unknown) => {
-        throw await app.idempotencyRace(req, e);
-      });
+      let order: Order;
+      try {
+        order = await checkout(deps.ctx(req), { gateway, probe: deps.checkoutProbe }, req.body, record);
+      } catch (e) {
+        // The same request sent twice at once: the twin's answer, not what this one ran into (a spent cart).
+        const outcome = await app.idempotencyRace(req, reply, e);
+        if (outcome === reply) return reply;
+        throw outcome;
+      }
       return reply.code(201).header('location', `/api/orders/${order.id}`).send(order);
     },
   );
