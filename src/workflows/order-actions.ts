@@ -9,7 +9,6 @@ import { findOrderRow, getOrder, loadOrder, orderLines, recordEvent, transition,
 import { assertTransition } from '../modules/orders/state.ts';
 import type { PaymentGateway } from '../modules/payments/gateway.ts';
 import {
-  applyCapture,
   createAction,
   dueActions,
   failRefund,
@@ -19,6 +18,7 @@ import {
   isOpen,
   leaseAction,
   markCancelled,
+  markCaptured,
   paymentsOf,
   pendingActionOf,
   recordProviderRefund as recordRefundAtProvider,
@@ -187,7 +187,7 @@ async function settleAction(c: Ctx, action: PaymentAction<Record<string, unknown
       let sum = 0;
       for (const [id, amount] of Object.entries(outcome.result.captured as Record<string, number>)) {
         const p = await findPayment(c, id);
-        if (p && (await applyCapture(c, p, amount))) sum += Math.min(amount, p.amount);
+        if (p && (await markCaptured(c, p, amount))) sum += Math.min(amount, p.amount);
       }
       if (!o || o.status !== 'pending_payment') return;
       await convertReservation(c, o.id);

@@ -33,6 +33,9 @@ export const catalogRepository = {
   async findCategory(db: Executor, tenantId: string, id: string) {
     return db.selectFrom('categories').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   },
+  async countCategories(db: Executor, tenantId: string): Promise<number> {
+    return Number((await db.selectFrom('categories').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow()).n);
+  },
   async listCategories(db: Executor, tenantId: string) {
     return db.selectFrom('categories').selectAll().where('tenant_id', '=', tenantId).orderBy('position').orderBy('id').execute();
   },

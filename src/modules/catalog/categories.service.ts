@@ -37,7 +37,7 @@ export async function listCategories(ctx: Ctx): Promise<Category[]> {
 
 export async function createCategory(ctx: Ctx, input: { name: string; handle?: string | undefined; parent_id?: string | null | undefined; position?: number | undefined }): Promise<Category> {
   if (input.parent_id && !(await repo.findCategory(ctx.db, ctx.tenantId, input.parent_id))) throw invalid('unknown_category', 'No such parent category', [{ pointer: '/body/parent_id', detail: 'unknown category' }]);
-  assertRoom((await repo.listCategories(ctx.db, ctx.tenantId)).length, 'categories');
+  assertRoom(await repo.countCategories(ctx.db, ctx.tenantId), 'categories');
   const now = ctx.clock.now().toISOString();
   const row: CategoriesTable = { tenant_id: ctx.tenantId, id: newId('category'), parent_id: input.parent_id ?? null, name: input.name, handle: input.handle ?? slugify(input.name), position: input.position ?? 0, created_at: now, updated_at: now };
   try {

@@ -1,5 +1,6 @@
 import type { Executor } from '../../context.ts';
-import type { IdempotencyKeysTable } from '../../db/schema.ts';
+import type { ExpressionBuilder } from 'kysely';
+import type { Database, IdempotencyKeysTable } from '../../db/schema.ts';
 
 /** Which request record: a key is scoped to the tenant and the principal that sent it. */
 export interface KeyRef {
@@ -8,15 +9,18 @@ export interface KeyRef {
   key: string;
 }
 
+/** The WHERE that names one request record (tenant, principal, key): every statement below starts from it. */
+const isKey = (k: KeyRef) => (eb: ExpressionBuilder<Database, 'idempotency_keys'>) => eb.and([eb('tenant_id', '=', k.tenantId), eb('principal', '=', k.principal), eb('key', '=', k.key)]);
+
 export const idempotencyRepository = {
   async insert(db: Executor, row: IdempotencyKeysTable): Promise<void> {
     await db.insertInto('idempotency_keys').values(row).execute();
   },
   async find(db: Executor, k: KeyRef) {
-    return db.selectFrom('idempotency_keys').selectAll().where('tenant_id', '=', k.tenantId).where('principal', '=', k.principal).where('key', '=', k.key).executeTakeFirst();
+    return db.selectFrom('idempotency_keys').selectAll().where(isKey(k)).executeTakeFirst();
   },
   async delete(db: Executor, k: KeyRef, createdAt?: string): Promise<void> {
-    let q = db.deleteFrom('idempotency_keys').where('tenant_id', '=', k.tenantId).where('principal', '=', k.principal).where('key', '=', k.key);
+    let q = db.deleteFrom('idempotency_keys').where(isKey(k));
     if (createdAt) q = q.where('created_at', '=', createdAt);
     await q.execute();
   },
@@ -25,9 +29,7 @@ export const idempotencyRepository = {
     const r = await db
       .updateTable('idempotency_keys')
       .set({ locked_by: to, locked_until: until })
-      .where('tenant_id', '=', k.tenantId)
-      .where('principal', '=', k.principal)
-      .where('key', '=', k.key)
+      .where(isKey(k))
       .where('state', '=', 'in_flight')
       .where('locked_by', from === null ? 'is' : '=', from)
       .executeTakeFirst();
@@ -37,9 +39,7 @@ export const idempotencyRepository = {
     const r = await db
       .updateTable('idempotency_keys')
       .set({ recovery_point: point, resource_id: resourceId })
-      .where('tenant_id', '=', k.tenantId)
-      .where('principal', '=', k.principal)
-      .where('key', '=', k.key)
+      .where(isKey(k))
       .where('locked_by', '=', node)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
@@ -49,9 +49,7 @@ export const idempotencyRepository = {
     const r = await db
       .updateTable('idempotency_keys')
       .set({ state: 'done', response_status: answer.status, response_headers: answer.headers, response_body: answer.body, locked_by: null, locked_until: null })
-      .where('tenant_id', '=', k.tenantId)
-      .where('principal', '=', k.principal)
-      .where('key', '=', k.key)
+      .where(isKey(k))
       .where('state', '=', 'in_flight')
       .where('locked_by', '=', node)
       .executeTakeFirst();
@@ -59,13 +57,11 @@ export const idempotencyRepository = {
   },
   /** A request that failed with 5xx or lost its client: forget it, or — if it reached a recovery point — unlock it for a retry. */
   async release(db: Executor, k: KeyRef, node: string): Promise<void> {
-    await db.deleteFrom('idempotency_keys').where('tenant_id', '=', k.tenantId).where('principal', '=', k.principal).where('key', '=', k.key).where('locked_by', '=', node).where('recovery_point', 'is', null).where('state', '=', 'in_flight').execute();
+    await db.deleteFrom('idempotency_keys').where(isKey(k)).where('locked_by', '=', node).where('recovery_point', 'is', null).where('state', '=', 'in_flight').execute();
     await db
       .updateTable('idempotency_keys')
       .set({ locked_by: null, locked_until: null })
-      .where('tenant_id', '=', k.tenantId)
-      .where('principal', '=', k.principal)
-      .where('key', '=', k.key)
+      .where(isKey(k))
       .where('locked_by', '=', node)
       .where('state', '=', 'in_flight')
       .execute();

@@ -149,15 +149,10 @@ export async function applyAuthorization(ctx: Ctx, payment: Payment, r: Authoriz
   return { ...next, next_action: nextActionOf(next) };
 }
 
-/** Marks a payment captured after the provider took the money (staff capture). */
-export async function applyCapture(ctx: Ctx, payment: Payment, amount: number): Promise<boolean> {
+/** Marks a payment captured after the provider took the money (a staff capture, or its webhook). False if it already was. */
+export async function markCaptured(ctx: Ctx, payment: Payment, amount: number): Promise<boolean> {
   if (payment.status === 'captured') return false;
   return repo.update(ctx.db, ctx.tenantId, payment.id, payment.status, { status: 'captured', amount_captured: Math.min(amount, payment.amount), updated_at: ctx.clock.now().toISOString() });
-}
-
-/** Marks a payment captured because the provider said so (webhook). False if it already was. */
-export async function markCaptured(ctx: Ctx, payment: Payment, amount: number): Promise<boolean> {
-  return applyCapture(ctx, payment, amount);
 }
 
 export async function markFailed(ctx: Ctx, payment: Payment, reason: string): Promise<boolean> {
