@@ -2,20 +2,16 @@ import type { Logger } from './lib/log.ts';
 import type { Db } from './db/database.ts';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.ts';
 import type { Clock } from './lib/clock.ts';
-import { Scheduler, type Schedule } from './modules/jobs/scheduler.ts';
-import { activeShopSchedules } from './modules/jobs/schedules.service.ts';
-import { Worker, type JobHandler } from './modules/jobs/worker.ts';
-import type { PaymentGateway } from './modules/payments/gateway.ts';
+import { Scheduler, type Schedule, activeShopSchedules, Worker, type JobHandler } from './modules/jobs/index.ts';
+import type { PaymentGateway } from './modules/payments/index.ts';
 import { expireReservations, reconcilePayments } from './workflows/order-actions.ts';
 import { consumeOne, dispatchEvents } from './workflows/dispatch-events.ts';
-import type { EventConsumer } from './modules/events/consumers.ts';
-import { emailConsumer } from './modules/email/email.service.ts';
+import type { EventConsumer } from './modules/events/index.ts';
+import { emailConsumer, type Mailer } from './modules/email/index.ts';
 import { remindAbandonedCarts, sendTemplatedEmail } from './workflows/emails.ts';
 import { sendResetCode } from './workflows/password-reset.ts';
-import type { Mailer } from './modules/email/mailer.ts';
-import { computeDailyReports } from './modules/reports/reports.service.ts';
-import { runExport, type ExportKind } from './modules/reports/exports.ts';
-import { attemptDelivery, webhooksConsumer } from './modules/webhooks/webhooks.service.ts';
+import { computeDailyReports, runExport, type ExportKind } from './modules/reports/index.ts';
+import { attemptDelivery, webhooksConsumer } from './modules/webhooks/index.ts';
 
 /**
  * The registered consumers of domain events, each turning events into work of its own. Adding one (realtime, the

@@ -5,10 +5,10 @@ import { migrateDown, migrateUp, migrationStatus } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
 import { AppError } from './lib/errors.ts';
 import { randomSecret } from './lib/crypto.ts';
-import { generatePrivateKeyPem } from './modules/auth/tokens.ts';
-import { SYSTEM_ROLES, type SystemRole } from './modules/auth/permissions.ts';
-import { insertUser, systemRoleId } from './modules/staff/staff.service.ts';
-import { findTenantBySlug } from './modules/tenants/tenants.service.ts';
+import { generatePrivateKeyPem } from './modules/auth/index.ts';
+import { SYSTEM_ROLES, type SystemRole } from './policy/permissions.ts';
+import { insertUser, systemRoleId } from './modules/staff/index.ts';
+import { findTenantBySlug } from './modules/tenants/index.ts';
 import { seedDemo } from './seed.ts';
 import { handleSignals, startServer } from './server.ts';
 import { signup } from './workflows/signup.ts';
@@ -18,8 +18,8 @@ import { pino } from 'pino';
 import { LOG_REDACT } from './app.ts';
 import { EVENT_CONSUMERS, QUEUES, startBackground } from './background.ts';
 import { replayEvents } from './workflows/dispatch-events.ts';
-import { buildPayments } from './modules/payments/registry.ts';
-import { createMailer } from './modules/email/mailer.ts';
+import { buildPayments } from './modules/payments/index.ts';
+import { createMailer } from './modules/email/index.ts';
 
 /** Exit codes: 0 ok · 1 failure · 2 usage · 78 configuration (EX_CONFIG). */
 const EXIT_USAGE = 2;

@@ -2,7 +2,7 @@ import type { Logger } from './lib/log.ts';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from './lib/clock.ts';
 import type { Database } from './db/schema.ts';
-import type { Permission } from './modules/auth/permissions.ts';
+import type { Permission } from './policy/permissions.ts';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 

@@ -4,9 +4,8 @@ import type { Ctx, Principal } from './context.ts';
 import type { Db } from './db/database.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Logger } from './lib/log.ts';
-import type { AuthService } from './modules/auth/auth.service.ts';
-import type { TokenService } from './modules/auth/tokens.ts';
-import type { PaymentGateway } from './modules/payments/gateway.ts';
+import type { AuthService, TokenService } from './modules/auth/index.ts';
+import type { PaymentGateway } from './modules/payments/index.ts';
 import type { CheckoutStep } from './workflows/checkout.ts';
 
 /** What any transport knows of a request once it has authenticated it: who is calling, and where to log. */

@@ -6,7 +6,7 @@ import { migrateUp } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
 import { seedDemo, type DemoCredentials } from './seed.ts';
 import { startBackground } from './background.ts';
-import { createMailer } from './modules/email/mailer.ts';
+import { createMailer } from './modules/email/index.ts';
 
 export interface RunningServer {
   app: FastifyInstance;

@@ -7,7 +7,9 @@ import { describe, test } from 'node:test';
  * The house rules of docs/architecture.md, checked on the source so that CI says when one is broken:
  *  - the core (services, workflows, lib, db) knows no transport: no Fastify import, no HTTP status;
  *  - only repositories (and src/db) build SQL with Kysely;
- *  - the import graph has no cycle (type imports included: a type cycle still ties the files together).
+ *  - the import graph has no cycle (type imports included: a type cycle still ties the files together);
+ *  - modules are units: used from outside only through their index.ts (app.ts alone mounts their *.routes.ts),
+ *    depend on each other without a cycle, and never on workflows/ (which sit above them).
  */
 const SRC = join(import.meta.dirname, '..', 'src');
 
@@ -30,6 +32,10 @@ const sqlAllowed = (p: string) => p.endsWith('.repository.ts') || p.startsWith('
 const SQL_DEBT = new Set<string>([]);
 const QUERY = /\.(selectFrom|insertInto|updateTable|deleteFrom|replaceInto|mergeInto)\(|\bsql`/;
 
+const importsOf = (f: { path: string; text: string }) =>
+  [...f.text.matchAll(/^(?:import|export)\s[^'";]*?from\s+'(\.[^']+)'/gm)].map((m) => normalize(join(dirname(f.path), m[1] as string)));
+const moduleOf = (p: string) => (p.startsWith('modules/') ? (p.split('/')[1] as string) : null);
+
 describe('architecture', () => {
   test('the core imports nothing of a transport and names no HTTP status', () => {
     const bad = all.filter((f) => !transport(f.path)).flatMap((f) => {
@@ -50,9 +56,7 @@ describe('architecture', () => {
   test('the import graph has no cycle', () => {
     const graph = new Map<string, string[]>();
     for (const f of all) {
-      const deps = [...f.text.matchAll(/^(?:import|export)\s[^'";]*?from\s+'(\.[^']+)'/gm)]
-        .map((m) => normalize(join(dirname(f.path), m[1] as string)));
-      graph.set(f.path, deps);
+      graph.set(f.path, importsOf(f));
     }
     const cycles: string[] = [];
     const state = new Map<string, 'open' | 'done'>();
@@ -71,5 +75,40 @@ describe('architecture', () => {
     };
     for (const n of graph.keys()) visit(n);
     assert.deepEqual(cycles, []);
+  });
+
+  test('a module is used from outside only through its index.ts; app.ts alone mounts its routes', () => {
+    const bad = all.flatMap((f) =>
+      importsOf(f)
+        .filter((to) => moduleOf(to) !== null && moduleOf(to) !== moduleOf(f.path))
+        .filter((to) => !to.endsWith('/index.ts') && !(f.path === 'app.ts' && to.endsWith('.routes.ts')))
+        .map((to) => `${f.path} → ${to}`),
+    );
+    assert.deepEqual(bad, []);
+    const leaking = all.filter((f) => f.path.endsWith('/index.ts') && moduleOf(f.path)).flatMap((f) => importsOf(f).filter((to) => to.endsWith('.routes.ts')).map((to) => `${f.path} → ${to}`));
+    assert.deepEqual(leaking, [], 'a module’s face holds no transport adapter');
+  });
+
+  test('modules depend on each other without a cycle, and never on workflows/', () => {
+    const deps = new Map<string, Set<string>>();
+    const onWorkflows: string[] = [];
+    for (const f of all) {
+      const m = moduleOf(f.path);
+      if (!m) continue;
+      for (const to of importsOf(f)) {
+        const t = moduleOf(to);
+        if (t && t !== m) deps.set(m, (deps.get(m) ?? new Set()).add(t));
+        if (to.startsWith('workflows/') && !transport(f.path)) onWorkflows.push(`${f.path} → ${to}`);
+      }
+    }
+    assert.deepEqual(onWorkflows, [], 'a module’s core calls no workflow (only its routes may)');
+    const cycles: string[] = [];
+    const walk = (m: string, path: string[]) => {
+      if (path.includes(m)) return void cycles.push([...path.slice(path.indexOf(m)), m].join(' → '));
+      for (const t of deps.get(m) ?? []) walk(t, [...path, m]);
+    };
+    for (const m of deps.keys()) walk(m, []);
+    assert.deepEqual([...new Set(cycles)], []);
+    assert.ok(deps.size >= 10, 'the check sees the modules');
   });
 });

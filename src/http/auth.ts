@@ -3,7 +3,7 @@ import type { Principal } from '../context.ts';
 import { principalKey } from '../context.ts';
 import { safeEqual } from '../lib/crypto.ts';
 import { AppError, unauthenticated } from '../lib/errors.ts';
-import type { AuthService } from '../modules/auth/auth.service.ts';
+import type { AuthService } from '../modules/auth/index.ts';
 import { authorizeAccess, type Access } from '../policy/access.ts';
 import type { HttpRateLimits } from './rate-limit.ts';
 

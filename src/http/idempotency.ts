@@ -6,8 +6,7 @@ import type { Clock } from '../lib/clock.ts';
 import { addSeconds } from '../lib/clock.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { AppError, invalid, isServerSide, malformed } from '../lib/errors.ts';
-import { idempotencyRepository as repo, type KeyRef } from '../modules/idempotency/idempotency.repository.ts';
-import type { NodeRegistry } from '../modules/idempotency/nodes.ts';
+import { idempotencyRepository as repo, type KeyRef, type NodeRegistry } from '../modules/idempotency/index.ts';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;

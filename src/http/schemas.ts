@@ -30,3 +30,15 @@ export const Body = <T extends Record<string, TSchema>>(props: T, title?: string
   Type.Object(props, { additionalProperties: false, ...(title ? { title } : {}), ...(example ? { examples: [example] } : {}) });
 
 export const NoContent = Type.Null({ description: 'No content' });
+
+/** Access and refresh token: the answer of every login (staff and customers) and of a refresh. */
+export const TokenPairSchema = Type.Object(
+  {
+    token_type: Type.Literal('Bearer'),
+    access_token: Type.String({ description: 'JWT (EdDSA), send as Authorization: Bearer' }),
+    expires_in: Type.Integer({ description: 'Seconds the access token is valid' }),
+    refresh_token: Type.String({ description: 'Opaque, single use: each refresh returns a new one' }),
+    refresh_expires_at: Timestamp,
+  },
+  { title: 'TokenPair' },
+);

@@ -1,6 +1,6 @@
 import type { Principal } from '../context.ts';
 import { forbidden, unauthenticated } from '../lib/errors.ts';
-import type { Permission } from '../modules/auth/permissions.ts';
+import type { Permission } from './permissions.ts';
 
 /**
  * What a route lets in. Every route declares one (app start fails otherwise), and authentication

@@ -1,6 +1,6 @@
 import { hasPermission, type Principal } from '../context.ts';
 import { forbidden } from '../lib/errors.ts';
-import type { Permission } from '../modules/auth/permissions.ts';
+import type { Permission } from './permissions.ts';
 
 export { authorizeAccess, access, type Access } from './access.ts';
 

@@ -2,26 +2,13 @@ import type { Ctx, RequestRecord } from '../context.ts';
 import type { OrderLinesTable, OrdersTable } from '../db/schema.ts';
 import { AppError, forbidden, invalid, ProviderUnavailable } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
-import { cartForCheckout, markCartOrdered, reopenCart } from '../modules/carts/carts.service.ts';
-import { getCustomer } from '../modules/customers/customers.service.ts';
-import { convertReservation, holdReservation, releaseReservation, restockOrder, takeStock } from '../modules/inventory/inventory.service.ts';
-import { emitOrderCreated, findOrderRow, insertOrder, nextOrderNumber, orderCreated, orderFromRows, recordEvent, transition, type Order } from '../modules/orders/orders.service.ts';
-import type { PaymentGateway } from '../modules/payments/gateway.ts';
-import {
-  applyAuthorization,
-  createAction,
-  findPayment,
-  finishAction,
-  insertPendingPayment,
-  latestActionOf,
-  markFailed,
-  type ActionError,
-  type Payment,
-  type PaymentAction,
-} from '../modules/payments/payments.service.ts';
-import type { AuthorizeResult } from '../modules/payments/providers.ts';
+import { cartForCheckout, markCartOrdered, reopenCart } from '../modules/carts/index.ts';
+import { getCustomer } from '../modules/customers/index.ts';
+import { convertReservation, holdReservation, releaseReservation, restockOrder, takeStock } from '../modules/inventory/index.ts';
+import { emitOrderCreated, findOrderRow, insertOrder, nextOrderNumber, orderCreated, orderFromRows, recordEvent, transition, type Order } from '../modules/orders/index.ts';
+import { type PaymentGateway, applyAuthorization, createAction, findPayment, finishAction, insertPendingPayment, latestActionOf, markFailed, type ActionError, type Payment, type PaymentAction, type AuthorizeResult } from '../modules/payments/index.ts';
 import { quote, redeemDiscount, releaseDiscount, type Address } from '../modules/pricing/index.ts';
-import { getShop } from '../modules/tenants/tenants.service.ts';
+import { getShop } from '../modules/tenants/index.ts';
 
 export interface CheckoutInput {
   cart_id?: string | undefined;

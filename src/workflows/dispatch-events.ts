@@ -2,9 +2,8 @@ import type { Db } from '../db/database.ts';
 import { withSavepoint } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
-import { wants, type EventConsumer, type OutboxEvent } from '../modules/events/consumers.ts';
-import { eventsRepository as events } from '../modules/events/events.repository.ts';
-import { enqueue } from '../modules/jobs/jobs.service.ts';
+import { wants, type EventConsumer, type OutboxEvent, eventsRepository as events } from '../modules/events/index.ts';
+import { enqueue } from '../modules/jobs/index.ts';
 
 /**
  * The outbox publisher: takes committed, unpublished events in order, hands each to every registered consumer

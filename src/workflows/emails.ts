@@ -2,14 +2,12 @@ import type { Logger } from '../lib/log.ts';
 import type { Ctx } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
-import { abandonedCarts, cartToRemind } from '../modules/carts/carts.service.ts';
+import { abandonedCarts, cartToRemind } from '../modules/carts/index.ts';
 import { sellableVariants } from '../modules/catalog/index.ts';
-import { sendOnce } from '../modules/email/email.service.ts';
-import type { Mailer } from '../modules/email/mailer.ts';
-import { abandonedCart, orderConfirmation, shippingNotification } from '../modules/email/templates.ts';
-import { enqueue } from '../modules/jobs/jobs.service.ts';
-import { orderCreated } from '../modules/orders/orders.service.ts';
-import { getTenant } from '../modules/tenants/tenants.service.ts';
+import { sendOnce, type Mailer, abandonedCart, orderConfirmation, shippingNotification } from '../modules/email/index.ts';
+import { enqueue } from '../modules/jobs/index.ts';
+import { orderCreated } from '../modules/orders/index.ts';
+import { getTenant } from '../modules/tenants/index.ts';
 
 /** The `email.send` job: renders a template from the shop's data and sends it once per job key. */
 export async function sendTemplatedEmail(db: Db, clock: Clock, mailer: Mailer, log: Logger, tenantId: string, p: Record<string, unknown>): Promise<{ outcome: string }> {

@@ -4,30 +4,9 @@ import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
 import { AppError, conflict, invalid, ProviderUnavailable } from '../lib/errors.ts';
 import { mulDivRound } from '../lib/money.ts';
-import { convertReservation, expiredReservations, releaseReservation, restockOrder } from '../modules/inventory/inventory.service.ts';
-import { findOrderRow, getOrder, loadOrder, orderLines, recordEvent, transition, type Order } from '../modules/orders/orders.service.ts';
-import { assertTransition } from '../modules/orders/state.ts';
-import type { PaymentGateway } from '../modules/payments/gateway.ts';
-import {
-  createAction,
-  dueActions,
-  failRefund,
-  findAction,
-  findPayment,
-  finishAction,
-  isOpen,
-  leaseAction,
-  markCancelled,
-  markCaptured,
-  paymentsOf,
-  pendingActionOf,
-  recordProviderRefund as recordRefundAtProvider,
-  reserveRefunds,
-  settleRefund,
-  type PaymentAction,
-  type RefundPart,
-} from '../modules/payments/payments.service.ts';
-import type { AuthorizeResult, PaymentProvider } from '../modules/payments/providers.ts';
+import { convertReservation, expiredReservations, releaseReservation, restockOrder } from '../modules/inventory/index.ts';
+import { findOrderRow, getOrder, loadOrder, orderLines, recordEvent, transition, type Order, assertTransition } from '../modules/orders/index.ts';
+import { type PaymentGateway, createAction, dueActions, failRefund, findAction, findPayment, finishAction, isOpen, leaseAction, markCancelled, markCaptured, paymentsOf, pendingActionOf, recordProviderRefund as recordRefundAtProvider, reserveRefunds, settleRefund, type PaymentAction, type RefundPart, type AuthorizeResult, type PaymentProvider } from '../modules/payments/index.ts';
 import { actionError, failedOutcome, settleCheckout, type CheckoutActionInput } from './checkout.ts';
 
 /**

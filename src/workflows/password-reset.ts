@@ -3,15 +3,13 @@ import type { Db } from '../db/database.ts';
 import { addSeconds, type Clock } from '../lib/clock.ts';
 import { AppError } from '../lib/errors.ts';
 import { newId } from '../lib/ids.ts';
-import { mintCredential, parseCredential } from '../modules/auth/credentials.ts';
-import { findCustomerCredentials, setCustomerPassword } from '../modules/customers/customers.service.ts';
-import { enqueue } from '../modules/jobs/jobs.service.ts';
-import { findUserCredentials, setUserPassword } from '../modules/staff/staff.service.ts';
-import { findTenantBySlug, getTenant } from '../modules/tenants/tenants.service.ts';
-import { emailSent, sendOnce } from '../modules/email/email.service.ts';
-import { passwordResetsRepository as resets } from '../modules/auth/password-resets.repository.ts';
-import type { Mailer } from '../modules/email/mailer.ts';
-import { passwordReset } from '../modules/email/templates.ts';
+import { mintCredential, parseCredential } from '../lib/credentials.ts';
+import { findCustomerCredentials, setCustomerPassword } from '../modules/customers/index.ts';
+import { enqueue } from '../modules/jobs/index.ts';
+import { findUserCredentials, setUserPassword } from '../modules/staff/index.ts';
+import { findTenantBySlug, getTenant } from '../modules/tenants/index.ts';
+import { emailSent, sendOnce, type Mailer, passwordReset } from '../modules/email/index.ts';
+import { passwordResetsRepository as resets } from '../modules/auth/index.ts';
 
 export const RESET_TTL_MINUTES = 60;
 

@@ -1,10 +1,10 @@
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
-import { insertApiKey } from '../modules/api-keys/api-keys.service.ts';
-import { checkPasswordStrength } from '../modules/auth/passwords.ts';
-import { defaultLocationId } from '../modules/inventory/inventory.service.ts';
-import { createSystemRoles, insertUser, getUser, type User } from '../modules/staff/staff.service.ts';
-import { createTenant, type Tenant } from '../modules/tenants/tenants.service.ts';
+import { insertApiKey } from '../modules/api-keys/index.ts';
+import { checkPasswordStrength } from '../lib/passwords.ts';
+import { defaultLocationId } from '../modules/inventory/index.ts';
+import { createSystemRoles, insertUser, getUser, type User } from '../modules/staff/index.ts';
+import { createTenant, type Tenant } from '../modules/tenants/index.ts';
 
 export interface SignupInput {
   shop_name: string;

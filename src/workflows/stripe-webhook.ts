@@ -3,10 +3,9 @@ import type { Logger } from '../lib/log.ts';
 import type { Ctx } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
-import { emitEvent } from '../modules/events/events.ts';
-import { findOrderRow, recordEvent } from '../modules/orders/orders.service.ts';
-import { paymentsRepository } from '../modules/payments/payments.repository.ts';
-import { markCaptured, markFailed, toPayment } from '../modules/payments/payments.service.ts';
+import { emitEvent } from '../modules/events/index.ts';
+import { findOrderRow, recordEvent } from '../modules/orders/index.ts';
+import { paymentsRepository, markCaptured, markFailed, toPayment } from '../modules/payments/index.ts';
 import { markOrderPaid, recordProviderRefund } from './order-actions.ts';
 
 export type WebhookOutcome = 'applied' | 'duplicate' | 'ignored';

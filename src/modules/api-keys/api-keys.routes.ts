@@ -3,7 +3,7 @@ import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import { Body, IdParams, Name, NullableTimestamp, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
-import { PermissionSchema } from '../staff/staff.schemas.ts';
+import { PermissionSchema } from '../staff/index.ts';
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from './api-keys.service.ts';
 
 const KeyType = Type.Union([Type.Literal('secret'), Type.Literal('publishable')]);

@@ -4,9 +4,9 @@ import type { Clock } from '../../lib/clock.ts';
 import { conflict, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
-import { mintCredential } from '../auth/credentials.ts';
-import { parsePermissions, type Permission } from '../auth/permissions.ts';
-import { assertCanGrant } from '../staff/staff.service.ts';
+import { mintCredential } from '../../lib/credentials.ts';
+import { parsePermissions, type Permission } from '../../policy/permissions.ts';
+import { assertCanGrant } from '../staff/index.ts';
 import { apiKeysRepository as repo } from './api-keys.repository.ts';
 
 export interface ApiKey {

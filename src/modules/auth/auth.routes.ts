@@ -2,10 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
-import { Body, Email, NoContent, Password } from '../../http/schemas.ts';
+import { Body, Email, NoContent, Password, TokenPairSchema } from '../../http/schemas.ts';
 import { confirmReset, requestReset } from '../../workflows/password-reset.ts';
 import { unauthenticated } from '../../lib/errors.ts';
-import { LoginBody, LogoutBody, MeSchema, RefreshBody, TokenPairSchema } from './auth.schemas.ts';
+import { LoginBody, LogoutBody, MeSchema, RefreshBody } from './auth.schemas.ts';
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   // Token responses are credentials: never stored for idempotent replay.

@@ -1,16 +1,5 @@
 import Type from 'typebox';
-import { Body, Email, Password, Timestamp } from '../../http/schemas.ts';
-
-export const TokenPairSchema = Type.Object(
-  {
-    token_type: Type.Literal('Bearer'),
-    access_token: Type.String({ description: 'JWT (EdDSA), send as Authorization: Bearer' }),
-    expires_in: Type.Integer({ description: 'Seconds the access token is valid' }),
-    refresh_token: Type.String({ description: 'Opaque, single use: each refresh returns a new one' }),
-    refresh_expires_at: Timestamp,
-  },
-  { title: 'TokenPair' },
-);
+import { Body, Email, Password } from '../../http/schemas.ts';
 
 export const LoginBody = Body({ shop: Type.String({ minLength: 1, maxLength: 64, description: 'The shop’s slug' }), email: Email, password: Password }, 'StaffLogin', { shop: 'demo', email: 'owner@demo.stockroom.test', password: 'correct horse battery staple' });
 export const RefreshBody = Body({ refresh_token: Type.String({ minLength: 1, maxLength: 200 }) }, 'RefreshRequest');

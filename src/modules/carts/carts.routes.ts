@@ -3,8 +3,7 @@ import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
 import type { Access } from '../../http/access.ts';
 import { Body, Email, Timestamp } from '../../http/schemas.ts';
-import { AddressSchema, LineInput, TotalsSchema } from '../pricing/pricing.schemas.ts';
-import { totalsOf } from '../pricing/pricing.routes.ts';
+import { AddressSchema, LineInput, TotalsSchema, totalsOf } from '../pricing/index.ts';
 import { addLine, cartShippingOptions, createCart, removeLine, setLineQuantity, updateCart, viewCart, type PricedCart } from './carts.service.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z]+_[0-9a-z]+$' });

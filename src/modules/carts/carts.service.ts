@@ -4,9 +4,9 @@ import { AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { maySeeCart } from '../../policy/index.ts';
 import { sellableVariants } from '../catalog/index.ts';
-import { availableByVariant } from '../inventory/inventory.service.ts';
+import { availableByVariant } from '../inventory/index.ts';
 import { quote, shippingOptions, MAX_LINE_QUANTITY, MAX_LINES, type Address, type Quote } from '../pricing/index.ts';
-import { getShop } from '../tenants/tenants.service.ts';
+import { getShop } from '../tenants/index.ts';
 import { cartsRepository as repo } from './carts.repository.ts';
 
 export interface CartLine {

@@ -5,7 +5,7 @@ import type { Access } from '../../http/access.ts';
 import { access } from '../../http/access.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { PageCache, sendEntry } from '../../http/page-cache.ts';
-import { currentVersion } from '../events/versions.ts';
+import { currentVersion } from '../events/index.ts';
 import { contentEtag, fingerprint, ifMatchVersion, sendWithEtag, setEtag } from '../../http/etag.ts';
 import { IdParams, NoContent, PageQuery } from '../../http/schemas.ts';
 import {

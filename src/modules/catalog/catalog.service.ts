@@ -4,9 +4,9 @@ import { isUniqueViolation } from '../../db/database.ts';
 import { AppError, conflict, invalid, malformed, notFound, type FieldProblem } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { toPage, type Page } from '../../lib/pagination.ts';
-import { availableByVariant, setInitialStock } from '../inventory/inventory.service.ts';
-import { slugify } from '../tenants/tenants.service.ts';
-import { bumpVersion } from '../events/versions.ts';
+import { availableByVariant, setInitialStock } from '../inventory/index.ts';
+import { slugify } from '../tenants/index.ts';
+import { bumpVersion } from '../events/index.ts';
 import { catalogRepository as repo, type ProductQuery, type ProductSort } from './catalog.repository.ts';
 import { descendantsOf } from './categories.service.ts';
 
@@ -402,10 +402,6 @@ export async function deleteVariant(ctx: Ctx, id: string): Promise<Product> {
   await repo.deleteVariant(ctx.db, ctx.tenantId, id);
   await refreshDerived(ctx, v.product_id, null);
   return getProduct(ctx, v.product_id);
-}
-
-export async function variantExists(db: Executor, tenantId: string, id: string): Promise<boolean> {
-  return (await repo.findVariant(db, tenantId, id)) !== undefined;
 }
 
 export interface SellableVariant {

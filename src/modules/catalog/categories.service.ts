@@ -4,8 +4,8 @@ import { isUniqueViolation } from '../../db/database.ts';
 import { conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { assertRoom } from '../../lib/limits.ts';
-import { bumpVersion } from '../events/versions.ts';
-import { slugify } from '../tenants/tenants.service.ts';
+import { bumpVersion } from '../events/index.ts';
+import { slugify } from '../tenants/index.ts';
 import { catalogRepository as repo } from './catalog.repository.ts';
 
 /** The category tree of a shop: a bounded collection (MAX_PER_SHOP.categories), read whole. */

@@ -4,10 +4,9 @@ import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { etagOf, ifMatchVersion, sendWithEtag, setEtag } from '../../http/etag.ts';
-import { Body, Email, IdParams, Page, PageQuery, Password, Timestamp } from '../../http/schemas.ts';
+import { Body, Email, IdParams, Page, PageQuery, Password, Timestamp, TokenPairSchema } from '../../http/schemas.ts';
 import { forbidden } from '../../lib/errors.ts';
-import { TokenPairSchema } from '../auth/auth.schemas.ts';
-import { mergeGuestCart } from '../carts/carts.service.ts';
+import { mergeGuestCart } from '../carts/index.ts';
 import { requestReset } from '../../workflows/password-reset.ts';
 import { createCustomer, getCustomer, listCustomers, registerCustomer, updateCustomer } from './customers.service.ts';
 

@@ -4,9 +4,9 @@ import { isUniqueViolation } from '../../db/database.ts';
 import { conflict, notFound, preconditionFailed } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
-import { checkPasswordStrength, hashPassword } from '../auth/passwords.ts';
+import { checkPasswordStrength, hashPassword } from '../../lib/passwords.ts';
 import { customersRepository as repo } from './customers.repository.ts';
-import { emitEvent } from '../events/events.ts';
+import { emitEvent } from '../events/index.ts';
 
 export interface Customer {
   id: string;

@@ -1,12 +1,12 @@
 import { assertOutsideTransaction } from '../../lib/outside.ts';
-import type { EventConsumer } from '../events/consumers.ts';
+import type { EventConsumer } from '../events/index.ts';
 import { emailRepository as emails } from './email.repository.ts';
 import type { Executor } from '../../context.ts';
 import type { Db } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
-import { enqueue } from '../jobs/jobs.service.ts';
+import { enqueue } from '../jobs/index.ts';
 import type { Mailer } from './mailer.ts';
 import type { Rendered } from './templates.ts';
 

@@ -3,6 +3,9 @@ import type { InventoryLedgerTable, LedgerReason, ReservationsTable } from '../.
 
 /** Locations, stock levels, the ledger and reservations. Every query is scoped by tenant_id. */
 export const inventoryRepository = {
+  async variantExists(db: Executor, tenantId: string, id: string): Promise<boolean> {
+    return (await db.selectFrom('variants').select('id').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()) !== undefined;
+  },
   async defaultLocation(db: Executor, tenantId: string) {
     return db.selectFrom('locations').selectAll().where('tenant_id', '=', tenantId).where('is_default', '=', 1).executeTakeFirst();
   },

@@ -3,9 +3,7 @@ import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import { Body, Name, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
-import { variantExists } from '../catalog/index.ts';
-import { adjustStock, createLocation, levelsOf, listLedger, listLocations } from './inventory.service.ts';
-import { notFound } from '../../lib/errors.ts';
+import { adjustStock, createLocation, stockLevelsOf, listLedger, listLocations } from './inventory.service.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 const LocationSchema = Type.Object({ id: Type.String(), name: Type.String(), is_default: Type.Boolean(), created_at: Timestamp }, { title: 'Location' });
@@ -53,11 +51,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
       config: { access: access.staff('inventory:read') },
       schema: { tags, summary: 'Stock levels of a variant per location', operationId: 'getStockLevels', querystring: Type.Object({ variant_id: Id }, { additionalProperties: false }), response: { 200: Type.Object({ data: Type.Array(LevelSchema) }) } },
     },
-    async (req) => {
-      const ctx = deps.ctx(req);
-      if (!(await variantExists(ctx.db, ctx.tenantId, req.query.variant_id))) throw notFound('Variant');
-      return { data: await levelsOf(ctx.db, ctx.tenantId, [req.query.variant_id]) };
-    },
+    async (req) => ({ data: await stockLevelsOf(deps.ctx(req), req.query.variant_id) }),
   );
   app.post(
     '/api/inventory/adjustments',
@@ -65,7 +59,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
       config: { access: access.staff('inventory:write') },
       schema: { tags, summary: 'Adjust, return or count stock at a location (recorded in the ledger)', operationId: 'adjustStock', body: Adjustment, response: { 201: Type.Object({ variant_id: Type.String(), location_id: Type.String(), available: Type.Integer(), ledger_entry_id: Type.String() }) } },
     },
-    async (req, reply) => reply.code(201).send(await deps.tx(req, (ctx) => adjustStock(ctx, req.body, (id) => variantExists(ctx.db, ctx.tenantId, id)))),
+    async (req, reply) => reply.code(201).send(await deps.tx(req, (ctx) => adjustStock(ctx, req.body))),
   );
   app.get(
     '/api/inventory/ledger',

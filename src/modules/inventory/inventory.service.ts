@@ -7,8 +7,7 @@ import { addSeconds } from '../../lib/clock.ts';
 import { AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage } from '../../lib/pagination.ts';
-import { emitEvent } from '../events/events.ts';
-import { bumpVersion } from '../events/versions.ts';
+import { emitEvent, bumpVersion } from '../events/index.ts';
 import { inventoryRepository as repo } from './inventory.repository.ts';
 
 export interface Location {
@@ -73,6 +72,12 @@ export async function availableByVariant(db: Executor, tenantId: string, variant
   return out;
 }
 
+/** The levels of one variant per location (404 when the shop has no such variant). */
+export async function stockLevelsOf(ctx: Ctx, variantId: string) {
+  if (!(await repo.variantExists(ctx.db, ctx.tenantId, variantId))) throw notFound('Variant');
+  return levelsOf(ctx.db, ctx.tenantId, [variantId]);
+}
+
 export async function levelsOf(db: Executor, tenantId: string, variantIds: readonly string[]) {
   return (await repo.levels(db, tenantId, variantIds)).map((l) => ({ variant_id: l.variant_id, location_id: l.location_id, available: Number(l.available) }));
 }
@@ -88,9 +93,8 @@ function ledgerRow(ctx: { tenantId: string }, at: string, e: Omit<InventoryLedge
 export async function adjustStock(
   ctx: Ctx,
   input: { variant_id: string; location_id?: string | undefined; reason: 'adjustment' | 'return' | 'count'; delta?: number | undefined; set_to?: number | undefined; note?: string | undefined },
-  variantExists: (id: string) => Promise<boolean>,
 ) {
-  if (!(await variantExists(input.variant_id))) throw notFound('Variant');
+  if (!(await repo.variantExists(ctx.db, ctx.tenantId, input.variant_id))) throw notFound('Variant');
   const locationId = input.location_id ?? (await defaultLocationId(ctx.db, ctx.clock, ctx.tenantId));
   if (!(await repo.findLocation(ctx.db, ctx.tenantId, locationId))) throw notFound('Location');
   if ((input.delta === undefined) === (input.set_to === undefined)) throw invalid('invalid_adjustment', 'Send exactly one of delta or set_to', [{ pointer: '/body', detail: 'delta xor set_to' }]);

@@ -5,32 +5,12 @@ import { access } from '../../http/access.ts';
 import { Body, IdParams, Name, NoContent, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
 import type { Principal } from '../../context.ts';
 import { jobFor } from '../../policy/index.ts';
-import { getShop } from '../tenants/tenants.service.ts';
+import { getShop } from '../tenants/index.ts';
 import { SHOP_TASKS, createSchedule, deleteSchedule, listSchedules, updateSchedule } from './schedules.service.ts';
 import { cancelJob, getJob, listJobs, retryJob } from './jobs.service.ts';
+import { JobSchema, JobStatusSchema } from './jobs.schemas.ts';
 
-const Status = Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('dead'), Type.Literal('cancelled')]);
-export const JobSchema = Type.Object(
-  {
-    id: Type.String(),
-    tenant_id: Type.Union([Type.String(), Type.Null()], { description: 'null for the deployment’s own jobs' }),
-    queue: Type.String(),
-    type: Type.String(),
-    payload: Type.Record(Type.String(), Type.Unknown()),
-    status: Status,
-    attempts: Type.Integer(),
-    max_attempts: Type.Integer(),
-    run_at: Timestamp,
-    last_error: Type.Union([Type.String(), Type.Null()]),
-    result: Type.Unknown(),
-    progress: Type.Union([Type.Integer(), Type.Null()], { description: 'Percent done, for long jobs' }),
-    created_at: Timestamp,
-    updated_at: Timestamp,
-    finished_at: Type.Union([Timestamp, Type.Null()]),
-  },
-  { title: 'Job' },
-);
-const ListQuery = Type.Object({ ...PageQuery, status: Type.Optional(Status), type: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
+const ListQuery = Type.Object({ ...PageQuery, status: Type.Optional(JobStatusSchema), type: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
 
 /** A shop's staff see and steer their shop's jobs; operators see every job and steer the deployment's own. */
 export const jobsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {

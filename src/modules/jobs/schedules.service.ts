@@ -1,7 +1,7 @@
 import { actorOf, type Ctx, type Executor } from '../../context.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { authorizeTask, mayRunTask } from '../../policy/index.ts';
-import { currentPermissions } from '../auth/auth.service.ts';
+import { currentPermissions } from '../auth/index.ts';
 import type { ShopSchedulesTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import { conflict, invalid, notFound } from '../../lib/errors.ts';

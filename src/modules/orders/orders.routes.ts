@@ -9,7 +9,7 @@ import { Body, Email, IdParams, Page, PageQuery, Timestamp } from '../../http/sc
 import { checkout } from '../../workflows/checkout.ts';
 import { cancelOrder, captureOrder, refundOrder } from '../../workflows/order-actions.ts';
 import { MAX_AMOUNT } from '../../lib/money.ts';
-import { AddressSchema, LineInput } from '../pricing/pricing.schemas.ts';
+import { AddressSchema, LineInput } from '../pricing/index.ts';
 import { complete, fulfil, getOrder, listOrders, orderEvents, type Order } from './orders.service.ts';
 import { ORDER_STATUSES } from './state.ts';
 

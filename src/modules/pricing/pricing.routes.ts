@@ -5,7 +5,7 @@ import { access } from '../../http/access.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { ifMatchVersion, setEtag } from '../../http/etag.ts';
 import { IdParams, NoContent, Page, PageQuery } from '../../http/schemas.ts';
-import { getShop } from '../tenants/tenants.service.ts';
+import { getShop } from '../tenants/index.ts';
 import {
   createDiscount,
   createShippingMethod,
@@ -18,8 +18,8 @@ import {
   quote,
   updateDiscount,
   updateShippingMethod,
+  totalsOf,
   updateTaxRate,
-  type Quote,
 } from './index.ts';
 import {
   DiscountCreate,
@@ -35,28 +35,6 @@ import {
   TotalsSchema,
 } from './pricing.schemas.ts';
 
-/** A priced basket as the API shows it (carts, quotes and orders use the same shape). */
-export function totalsOf(q: Quote) {
-  const b = q.breakdown;
-  return {
-    currency: q.currency,
-    tax_mode: q.tax_mode,
-    tax_rate_bp: q.tax_rate_bp,
-    lines: b.lines.map((l) => {
-      const v = q.variants.get(l.key);
-      return { variant_id: l.key, sku: v?.sku ?? '', title: v?.title ?? '', quantity: l.quantity, unit_price: l.unit_price, subtotal: l.subtotal, discount: l.discount, tax: l.tax, total: l.total };
-    }),
-    subtotal: b.subtotal,
-    discount_total: b.discount_total,
-    shipping_total: b.shipping_total,
-    shipping_tax: b.shipping_tax,
-    tax_total: b.tax_total,
-    total: b.total,
-    total_weight_grams: b.total_weight_grams,
-    discount_code: q.discount?.code ?? null,
-    shipping_method: q.shipping ? { id: q.shipping.id, name: q.shipping.name } : null,
-  };
-}
 
 export const pricingRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   const tags = ['pricing'];

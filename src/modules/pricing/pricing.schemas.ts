@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { Body, Name, Timestamp } from '../../http/schemas.ts';
-import { Amount } from '../catalog/catalog.schemas.ts';
+import { Amount } from '../catalog/index.ts';
 
 export const Country = Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2, e.g. DE' });
 const Region = Type.String({ minLength: 1, maxLength: 10, pattern: '^[A-Z0-9-]+$', description: 'ISO 3166-2 subdivision code, e.g. CA or DE-BY' });

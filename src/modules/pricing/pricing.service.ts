@@ -245,3 +245,26 @@ export async function shippingOptions(db: Executor, tenantId: string, weightGram
     .map((m) => ({ id: m.id, name: m.name, amount: shippingCost(shippingRule(m), weightGrams, goodsAfterDiscount) }))
     .filter((o): o is { id: string; name: string; amount: number } => o.amount !== null);
 }
+
+/** A priced basket as the API shows it (carts, quotes and orders use the same shape). */
+export function totalsOf(q: Quote) {
+  const b = q.breakdown;
+  return {
+    currency: q.currency,
+    tax_mode: q.tax_mode,
+    tax_rate_bp: q.tax_rate_bp,
+    lines: b.lines.map((l) => {
+      const v = q.variants.get(l.key);
+      return { variant_id: l.key, sku: v?.sku ?? '', title: v?.title ?? '', quantity: l.quantity, unit_price: l.unit_price, subtotal: l.subtotal, discount: l.discount, tax: l.tax, total: l.total };
+    }),
+    subtotal: b.subtotal,
+    discount_total: b.discount_total,
+    shipping_total: b.shipping_total,
+    shipping_tax: b.shipping_tax,
+    tax_total: b.tax_total,
+    total: b.total,
+    total_weight_grams: b.total_weight_grams,
+    discount_code: q.discount?.code ?? null,
+    shipping_method: q.shipping ? { id: q.shipping.id, name: q.shipping.name } : null,
+  };
+}

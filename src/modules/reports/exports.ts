@@ -3,7 +3,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { csvRow } from '../../lib/csv.ts';
 import { formatMoney } from '../../lib/money.ts';
 import { addDays, startOfLocalDay } from '../../lib/timezones.ts';
-import { availableByVariant } from '../inventory/inventory.service.ts';
+import { availableByVariant } from '../inventory/index.ts';
 import { checkRange } from './reports.service.ts';
 import { reportsRepository as repo } from './reports.repository.ts';
 

@@ -7,9 +7,8 @@ import type { Principal } from '../../context.ts';
 import { authorizeExport } from '../../policy/index.ts';
 import { Body, IdParams, Page, PageQuery } from '../../http/schemas.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
-import { enqueue, getJob } from '../jobs/jobs.service.ts';
-import { JobSchema } from '../jobs/jobs.routes.ts';
-import { getShop } from '../tenants/tenants.service.ts';
+import { enqueue, getJob, JobSchema } from '../jobs/index.ts';
+import { getShop } from '../tenants/index.ts';
 import { EXPORT_KINDS, exportContent, exportFile, type ExportKind } from './exports.ts';
 import { checkRange, lowStock, salesReport, storedDailyReports, topProducts } from './reports.service.ts';
 

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { Body, Email, Name, NullableTimestamp, Page, PageQuery, Password, Timestamp } from '../../http/schemas.ts';
-import { PERMISSIONS, type Permission } from '../auth/permissions.ts';
+import { PERMISSIONS, type Permission } from '../../policy/permissions.ts';
 
 export const PermissionSchema = Type.Unsafe<Permission>({ type: 'string', enum: [...PERMISSIONS], title: 'Permission' });
 

@@ -6,8 +6,8 @@ import type { Clock } from '../../lib/clock.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
-import { checkPasswordStrength, hashPassword } from '../auth/passwords.ts';
-import { SYSTEM_ROLES, isSystemRole, rolePermissions, type Permission, type SystemRole } from '../auth/permissions.ts';
+import { checkPasswordStrength, hashPassword } from '../../lib/passwords.ts';
+import { SYSTEM_ROLES, isSystemRole, rolePermissions, type Permission, type SystemRole } from '../../policy/permissions.ts';
 import { staffRepository as repo } from './staff.repository.ts';
 
 export interface Role {

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { Body, Email, Name, NullableTimestamp, Page, PageQuery, Password, Timestamp } from '../../http/schemas.ts';
-import { UserSchema } from '../staff/staff.schemas.ts';
+import { UserSchema } from '../staff/index.ts';
 
 export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. EUR' });
 export const TimeZone = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$', description: 'IANA time zone, e.g. Europe/Berlin' });

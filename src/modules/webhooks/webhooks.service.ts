@@ -1,6 +1,6 @@
 import { assertOutsideTransaction } from '../../lib/outside.ts';
 import { assertRoom } from '../../lib/limits.ts';
-import type { EventConsumer } from '../events/consumers.ts';
+import type { EventConsumer, EventType } from '../events/index.ts';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { Ctx, Executor } from '../../context.ts';
@@ -11,9 +11,7 @@ import { conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { RefusedAddress, checkOutgoingUrl, outgoingFetch } from '../../outgoing/url-guard.ts';
-import type { EventType } from '../events/events.ts';
-import { enqueue } from '../jobs/jobs.service.ts';
-import { PermanentFailure, RetryAfter } from '../jobs/worker.ts';
+import { enqueue, PermanentFailure, RetryAfter } from '../jobs/index.ts';
 import { webhooksRepository as repo } from './webhooks.repository.ts';
 
 export const WEBHOOK_EVENTS: readonly (EventType | '*')[] = [

@@ -1,5 +1,5 @@
 import argon2 from 'argon2';
-import { malformed } from '../../lib/errors.ts';
+import { malformed } from './errors.ts';
 
 /** OWASP Password Storage Cheat Sheet: argon2id, m = 19 MiB, t = 2, p = 1. */
 const OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;

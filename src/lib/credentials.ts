@@ -1,5 +1,5 @@
-import { randomSecret, sha256 } from '../../lib/crypto.ts';
-import { ulidOf, ID_PREFIX, isUlid } from '../../lib/ids.ts';
+import { randomSecret, sha256 } from './crypto.ts';
+import { ulidOf, ID_PREFIX, isUlid } from './ids.ts';
 
 /**
  * Opaque credentials: `<prefix>_<tenant ulid><secret>`.
