@@ -7,6 +7,12 @@ export const PageQuery = {
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page' })),
 };
 
+/** The query of a list that takes nothing but the page. */
+export const PageOnlyQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
+
+/** The page a list query asks for (the default size when none is given). */
+export const pageRequest = (q: { limit?: number | undefined; cursor?: string | undefined }) => ({ limit: q.limit ?? DEFAULT_PAGE_SIZE, cursor: q.cursor });
+
 export const Page = <T extends TSchema>(item: T, name: string) =>
   Type.Object(
     {

@@ -1,9 +1,9 @@
 import { conflict } from './errors.ts';
 
 /**
- * A shop's configuration collections are bounded, and their lists are returned whole: a maximum refuses the next
- * one with 409 `too_many_<what>` instead of a list silently cut off. Unbounded resources (orders, customers,
- * products, jobs …) are cursor-paginated instead.
+ * A shop's configuration collections are bounded: a maximum refuses the next one with 409 `too_many_<what>`, so that
+ * what the core reads whole (the shipping methods of a quote, the category tree of a move) stays small. Their lists
+ * are cursor-paginated like every other list.
  */
 export const MAX_PER_SHOP = {
   categories: 10_000,

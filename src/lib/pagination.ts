@@ -25,6 +25,28 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   throw malformed('invalid_cursor', 'The cursor is not one this API returned', [{ pointer: '/query/cursor', detail: 'malformed cursor' }]);
 }
 
+/**
+ * A cursor for a list ordered by (key, id) — e.g. categories by position: the key travels with the id, so the next
+ * page starts right after the last row even if that row was deleted meanwhile.
+ */
+export function encodeKeyCursor(key: number, lastId: string): string {
+  return Buffer.from(JSON.stringify({ id: lastId, k: key })).toString('base64url');
+}
+
+export function decodeKeyCursor(cursor: string | undefined): { key: number; id: string } | undefined {
+  const id = decodeCursor(cursor);
+  if (id === undefined) return undefined;
+  const k = (JSON.parse(Buffer.from(cursor as string, 'base64url').toString('utf8')) as { k?: unknown }).k;
+  if (typeof k !== 'number' || !Number.isSafeInteger(k)) throw malformed('invalid_cursor', 'The cursor is not one this API returned', [{ pointer: '/query/cursor', detail: 'malformed cursor' }]);
+  return { key: k, id };
+}
+
+/** The page query every list takes. */
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
 /** Rows fetched with `limit + 1` become a page: the extra row only says there is more. */
 export function toPage<T extends { id: string }>(rows: T[], limit: number): Page<T> {
   const has_more = rows.length > limit;

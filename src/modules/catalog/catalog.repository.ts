@@ -36,6 +36,12 @@ export const catalogRepository = {
   async countCategories(db: Executor, tenantId: string): Promise<number> {
     return Number((await db.selectFrom('categories').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow()).n);
   },
+  /** A page of the tree as a flat list, in menu order: (position, id). */
+  async pageCategories(db: Executor, tenantId: string, limit: number, after?: { key: number; id: string }) {
+    let q = db.selectFrom('categories').selectAll().where('tenant_id', '=', tenantId).orderBy('position').orderBy('id').limit(limit + 1);
+    if (after) q = q.where((eb) => eb.or([eb('position', '>', after.key), eb.and([eb('position', '=', after.key), eb('id', '>', after.id)])]));
+    return q.execute();
+  },
   async listCategories(db: Executor, tenantId: string) {
     return db.selectFrom('categories').selectAll().where('tenant_id', '=', tenantId).orderBy('position').orderBy('id').execute();
   },

@@ -7,7 +7,7 @@ import { problemResponse } from '../../http/problem.ts';
 import { PageCache, sendEntry } from '../../http/page-cache.ts';
 import { currentVersion } from '../events/index.ts';
 import { contentEtag, fingerprint, ifMatchVersion, sendWithEtag, setEtag } from '../../http/etag.ts';
-import { IdParams, NoContent, PageQuery } from '../../http/schemas.ts';
+import { IdParams, NoContent, Page, PageQuery, PageOnlyQuery, pageRequest } from '../../http/schemas.ts';
 import {
   addVariant,
   createCategory,
@@ -121,8 +121,8 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
   );
 
   // --- categories
-  app.get('/api/categories', { config: { access: read }, schema: { tags, summary: 'The category tree, as a flat list with parent ids', operationId: 'listCategories', response: { 200: Type.Object({ data: Type.Array(CategorySchema) }), ...notModified } } }, async (req, reply) => {
-    const body = { data: await listCategories(deps.ctx(req)) };
+  app.get('/api/categories', { config: { access: read }, schema: { tags, summary: 'The category tree, as a flat list with parent ids', operationId: 'listCategories', querystring: PageOnlyQuery, response: { 200: Page(CategorySchema, 'Category'), ...notModified } } }, async (req, reply) => {
+    const body = await listCategories(deps.ctx(req), pageRequest(req.query));
     return sendWithEtag(req, reply, contentEtag(body), body);
   });
   app.post('/api/categories', { config: { access: write }, schema: { tags, summary: 'Create a category', operationId: 'createCategory', body: CategoryCreate, response: { 201: CategorySchema } } }, async (req, reply) =>

@@ -1,4 +1,5 @@
 import type { Ctx } from '../../context.ts';
+import { decodeKeyCursor, encodeKeyCursor, type Page, type PageRequest } from '../../lib/pagination.ts';
 import type { CategoriesTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import { conflict, invalid, notFound } from '../../lib/errors.ts';
@@ -31,8 +32,13 @@ export interface Category {
 
 const toCategory = (c: CategoriesTable): Category => ({ id: c.id, parent_id: c.parent_id, name: c.name, handle: c.handle, position: c.position, created_at: c.created_at, updated_at: c.updated_at });
 
-export async function listCategories(ctx: Ctx): Promise<Category[]> {
-  return (await repo.listCategories(ctx.db, ctx.tenantId)).map(toCategory);
+/** A page of the category tree as a flat list with parent ids, in menu order (position, then id). */
+export async function listCategories(ctx: Ctx, page: PageRequest): Promise<Page<Category>> {
+  const rows = await repo.pageCategories(ctx.db, ctx.tenantId, page.limit, decodeKeyCursor(page.cursor));
+  const has_more = rows.length > page.limit;
+  const data = (has_more ? rows.slice(0, page.limit) : rows).map(toCategory);
+  const last = data.at(-1);
+  return { data, has_more, next_cursor: has_more && last ? encodeKeyCursor(last.position, last.id) : null };
 }
 
 export async function createCategory(ctx: Ctx, input: { name: string; handle?: string | undefined; parent_id?: string | null | undefined; position?: number | undefined }): Promise<Category> {

@@ -15,6 +15,11 @@ export const inventoryRepository = {
   async findLocation(db: Executor, tenantId: string, id: string) {
     return db.selectFrom('locations').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   },
+  async pageLocations(db: Executor, tenantId: string, limit: number, after?: string) {
+    let q = db.selectFrom('locations').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(limit + 1);
+    if (after) q = q.where('id', '>', after);
+    return q.execute();
+  },
   async listLocations(db: Executor, tenantId: string) {
     return db.selectFrom('locations').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
   },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
-import { Body, Name, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
+import { Body, Name, Page, PageQuery, Timestamp, PageOnlyQuery, pageRequest } from '../../http/schemas.ts';
 import { adjustStock, createLocation, stockLevelsOf, listLedger, listLocations } from './inventory.service.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
@@ -37,9 +37,9 @@ const Adjustment = Body(
 
 export const inventoryRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   const tags = ['inventory'];
-  app.get('/api/locations', { config: { access: access.staff('inventory:read') }, schema: { tags, summary: 'Stock locations (a default one always exists)', operationId: 'listLocations', response: { 200: Type.Object({ data: Type.Array(LocationSchema) }) } } }, async (req) => ({
-    data: await deps.tx(req, (ctx) => listLocations(ctx)),
-  }));
+  app.get('/api/locations', { config: { access: access.staff('inventory:read') }, schema: { tags, summary: 'Stock locations (a default one always exists)', operationId: 'listLocations', querystring: PageOnlyQuery, response: { 200: Page(LocationSchema, 'Location') } } }, async (req) =>
+    deps.tx(req, (ctx) => listLocations(ctx, pageRequest(req.query))),
+  );
   app.post(
     '/api/locations',
     { config: { access: access.staff('inventory:write') }, schema: { tags, summary: 'Add a stock location', operationId: 'createLocation', body: Body({ name: Name(100) }, 'LocationCreate'), response: { 201: LocationSchema } } },

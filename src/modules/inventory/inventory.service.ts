@@ -6,7 +6,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { addSeconds } from '../../lib/clock.ts';
 import { AppError, conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import { decodeCursor, toPage } from '../../lib/pagination.ts';
+import { decodeCursor, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { emitEvent, bumpVersion } from '../events/index.ts';
 import { inventoryRepository as repo } from './inventory.repository.ts';
 
@@ -47,9 +47,11 @@ export async function defaultLocationId(db: Executor, clock: Clock, tenantId: st
   }
 }
 
-export async function listLocations(ctx: Ctx): Promise<Location[]> {
+/** A page of the shop's locations, in creation order (the default one is created on first use). */
+export async function listLocations(ctx: Ctx, page: PageRequest): Promise<Page<Location>> {
   await defaultLocationId(ctx.db, ctx.clock, ctx.tenantId);
-  return (await repo.listLocations(ctx.db, ctx.tenantId)).map(toLocation);
+  const p = toPage(await repo.pageLocations(ctx.db, ctx.tenantId, page.limit, decodeCursor(page.cursor)), page.limit);
+  return { ...p, data: p.data.map(toLocation) };
 }
 
 export async function createLocation(ctx: Ctx, name: string): Promise<Location> {

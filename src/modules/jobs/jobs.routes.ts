@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
-import { Body, IdParams, Name, NoContent, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
+import { Body, IdParams, Name, NoContent, Page, PageQuery, Timestamp, PageOnlyQuery, pageRequest } from '../../http/schemas.ts';
 import type { Principal } from '../../context.ts';
 import { jobFor } from '../../policy/index.ts';
 import { getShop } from '../tenants/index.ts';
@@ -64,9 +64,9 @@ const Cron = Type.String({ minLength: 9, maxLength: 100, description: 'Cron expr
 /** A shop's own schedules: each slot runs once across all nodes. */
 export const schedulesRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   const tags = ['jobs'];
-  app.get('/api/schedules', { config: { access: access.staff('jobs:read') }, schema: { tags, summary: 'The shop’s schedules', operationId: 'listSchedules', response: { 200: Type.Object({ data: Type.Array(ScheduleSchema) }) } } }, async (req) => ({
-    data: await listSchedules(deps.ctx(req)),
-  }));
+  app.get('/api/schedules', { config: { access: access.staff('jobs:read') }, schema: { tags, summary: 'The shop’s schedules', operationId: 'listSchedules', querystring: PageOnlyQuery, response: { 200: Page(ScheduleSchema, 'Schedule') } } }, async (req) =>
+    listSchedules(deps.ctx(req), pageRequest(req.query)),
+  );
   app.post(
     '/api/schedules',
     {

@@ -7,8 +7,10 @@ export const schedulesRepository = {
     return db.selectFrom('shop_schedules').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   },
   /** All of a shop's schedules (a shop has at most MAX_SCHEDULES). */
-  async list(db: Executor, tenantId: string) {
-    return db.selectFrom('shop_schedules').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
+  async list(db: Executor, tenantId: string, limit: number, after?: string) {
+    let q = db.selectFrom('shop_schedules').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(limit + 1);
+    if (after) q = q.where('id', '>', after);
+    return q.execute();
   },
   async count(db: Executor, tenantId: string): Promise<number> {
     const r = await db.selectFrom('shop_schedules').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();

@@ -9,6 +9,7 @@ import { newId } from '../../lib/ids.ts';
 import { isValidTimeZone } from '../../lib/timezones.ts';
 import { parseCron, type Schedule } from './scheduler.ts';
 import { schedulesRepository as repo } from './schedules.repository.ts';
+import { decodeCursor, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 
 /** The most schedules one shop may have (a list is never cut off silently: creating more is refused). */
 export const MAX_SCHEDULES = 100;
@@ -58,8 +59,10 @@ async function find(ctx: Ctx, id: string): Promise<ShopSchedulesTable> {
   return r;
 }
 
-export async function listSchedules(ctx: Ctx): Promise<ShopSchedule[]> {
-  return (await repo.list(ctx.db, ctx.tenantId)).map(toSchedule);
+/** A page of the shop's schedules, in creation order. */
+export async function listSchedules(ctx: Ctx, page: PageRequest): Promise<Page<ShopSchedule>> {
+  const p = toPage(await repo.list(ctx.db, ctx.tenantId, page.limit, decodeCursor(page.cursor)), page.limit);
+  return { ...p, data: p.data.map(toSchedule) };
 }
 
 export async function createSchedule(ctx: Ctx, shopTimezone: string, input: { name: string; cron: string; timezone?: string | undefined; task: string }): Promise<ShopSchedule> {

@@ -9,6 +9,16 @@ export const pricingRepository = {
   async listTaxRates(db: Executor, tenantId: string) {
     return db.selectFrom('tax_rates').selectAll().where('tenant_id', '=', tenantId).orderBy('country').orderBy('region').execute();
   },
+  async countTaxRates(db: Executor, tenantId: string): Promise<number> {
+    const r = await db.selectFrom('tax_rates').select((eb) => eb.fn.countAll<number | string>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+    return Number(r.n);
+  },
+  /** A page in creation order (oldest first). */
+  async pageTaxRates(db: Executor, tenantId: string, limit: number, after?: string) {
+    let q = db.selectFrom('tax_rates').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(limit + 1);
+    if (after) q = q.where('id', '>', after);
+    return q.execute();
+  },
   async findTaxRate(db: Executor, tenantId: string, id: string) {
     return db.selectFrom('tax_rates').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   },
@@ -26,6 +36,11 @@ export const pricingRepository = {
 
   async insertShippingMethod(db: Executor, row: ShippingMethodsTable) {
     await db.insertInto('shipping_methods').values(row).execute();
+  },
+  async pageShippingMethods(db: Executor, tenantId: string, limit: number, after?: string) {
+    let q = db.selectFrom('shipping_methods').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(limit + 1);
+    if (after) q = q.where('id', '>', after);
+    return q.execute();
   },
   async listShippingMethods(db: Executor, tenantId: string, activeOnly: boolean) {
     let q = db.selectFrom('shipping_methods').selectAll().where('tenant_id', '=', tenantId).orderBy('id');

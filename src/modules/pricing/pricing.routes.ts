@@ -4,7 +4,7 @@ import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { ifMatchVersion, setEtag } from '../../http/etag.ts';
-import { IdParams, NoContent, Page, PageQuery } from '../../http/schemas.ts';
+import { IdParams, NoContent, Page, PageQuery, PageOnlyQuery, pageRequest } from '../../http/schemas.ts';
 import { getShop } from '../tenants/index.ts';
 import {
   createDiscount,
@@ -52,7 +52,7 @@ export const pricingRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
   );
 
   // tax rates
-  app.get('/api/tax-rates', { config: { access: read }, schema: { tags, summary: 'Tax rates by country and region', operationId: 'listTaxRates', response: { 200: Type.Object({ data: Type.Array(TaxRateSchema) }) } } }, async (req) => ({ data: await listTaxRates(deps.ctx(req)) }));
+  app.get('/api/tax-rates', { config: { access: read }, schema: { tags, summary: 'Tax rates by country and region, in creation order', operationId: 'listTaxRates', querystring: PageOnlyQuery, response: { 200: Page(TaxRateSchema, 'TaxRate') } } }, async (req) => listTaxRates(deps.ctx(req), pageRequest(req.query)));
   app.post('/api/tax-rates', { config: { access: write }, schema: { tags, summary: 'Add a tax rate', operationId: 'createTaxRate', body: TaxRateCreate, response: { 201: TaxRateSchema } } }, async (req, reply) =>
     reply.code(201).send(await deps.tx(req, (ctx) => createTaxRate(ctx, req.body))),
   );
@@ -65,9 +65,9 @@ export const pricingRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
   });
 
   // shipping methods
-  app.get('/api/shipping-methods', { config: { access: read }, schema: { tags, summary: 'Shipping methods', operationId: 'listShippingMethods', response: { 200: Type.Object({ data: Type.Array(ShippingMethodSchema) }) } } }, async (req) => ({
-    data: await listShippingMethods(deps.ctx(req)),
-  }));
+  app.get('/api/shipping-methods', { config: { access: read }, schema: { tags, summary: 'Shipping methods', operationId: 'listShippingMethods', querystring: PageOnlyQuery, response: { 200: Page(ShippingMethodSchema, 'ShippingMethod') } } }, async (req) =>
+    listShippingMethods(deps.ctx(req), pageRequest(req.query)),
+  );
   app.post('/api/shipping-methods', { config: { access: write }, schema: { tags, summary: 'Add a shipping method (flat or by weight, optionally free over an amount)', operationId: 'createShippingMethod', body: ShippingCreate, response: { 201: ShippingMethodSchema } } }, async (req, reply) =>
     reply.code(201).send(await deps.tx(req, (ctx) => createShippingMethod(ctx, req.body))),
   );

@@ -1,4 +1,5 @@
 import type { Ctx, Executor } from '../../context.ts';
+import { decodeCursor, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { assertRoom } from '../../lib/limits.ts';
 import type { DiscountsTable, ShippingMethodsTable, TaxRatesTable } from '../../db/schema.ts';
 import { isUniqueViolation } from '../../db/database.ts';
@@ -23,12 +24,14 @@ export interface TaxRate {
 
 const toTaxRate = (r: TaxRatesTable): TaxRate => ({ id: r.id, country: r.country, region: r.region || null, name: r.name, rate_bp: r.rate_bp, created_at: r.created_at });
 
-export async function listTaxRates(ctx: Ctx): Promise<TaxRate[]> {
-  return (await repo.listTaxRates(ctx.db, ctx.tenantId)).map(toTaxRate);
+/** A page of the shop's tax rates, in creation order. */
+export async function listTaxRates(ctx: Ctx, page: PageRequest): Promise<Page<TaxRate>> {
+  const p = toPage(await repo.pageTaxRates(ctx.db, ctx.tenantId, page.limit, decodeCursor(page.cursor)), page.limit);
+  return { ...p, data: p.data.map(toTaxRate) };
 }
 
 export async function createTaxRate(ctx: Ctx, input: { country: string; region?: string | null | undefined; name: string; rate_bp: number }): Promise<TaxRate> {
-  assertRoom((await repo.listTaxRates(ctx.db, ctx.tenantId)).length, 'tax_rates');
+  assertRoom(await repo.countTaxRates(ctx.db, ctx.tenantId), 'tax_rates');
   const row: TaxRatesTable = { tenant_id: ctx.tenantId, id: newId('taxRate'), country: input.country, region: input.region ?? '', name: input.name, rate_bp: input.rate_bp, created_at: ctx.clock.now().toISOString() };
   try {
     await repo.insertTaxRate(ctx.db, row);
@@ -96,8 +99,10 @@ function checkTiers(rateType: 'flat' | 'weight', tiers: ShippingMethod['weight_t
   if (new Set(sorted).size !== sorted.length) throw invalid('invalid_shipping_method', 'Two tiers have the same weight limit', [{ pointer: '/body/weight_tiers', detail: 'duplicate up_to_grams' }]);
 }
 
-export async function listShippingMethods(ctx: Ctx, activeOnly = false): Promise<ShippingMethod[]> {
-  return (await repo.listShippingMethods(ctx.db, ctx.tenantId, activeOnly)).map(toShipping);
+/** A page of the shop's shipping methods (active and inactive), in creation order. */
+export async function listShippingMethods(ctx: Ctx, page: PageRequest): Promise<Page<ShippingMethod>> {
+  const p = toPage(await repo.pageShippingMethods(ctx.db, ctx.tenantId, page.limit, decodeCursor(page.cursor)), page.limit);
+  return { ...p, data: p.data.map(toShipping) };
 }
 
 export async function createShippingMethod(ctx: Ctx, input: ShippingInput): Promise<ShippingMethod> {

@@ -14,6 +14,11 @@ export const staffRepository = {
   async findSystemRole(db: Executor, tenantId: string, key: string) {
     return db.selectFrom('roles').selectAll().where('tenant_id', '=', tenantId).where('system_key', '=', key).executeTakeFirst();
   },
+  async pageRoles(db: Executor, tenantId: string, limit: number, after?: string) {
+    let q = db.selectFrom('roles').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'asc').limit(limit + 1);
+    if (after) q = q.where('id', '>', after);
+    return q.execute();
+  },
   async listRoles(db: Executor, tenantId: string) {
     return db.selectFrom('roles').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'asc').execute();
   },

@@ -3,15 +3,15 @@ import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { ifMatchVersion, setEtag } from '../../http/etag.ts';
-import { IdParams, NoContent } from '../../http/schemas.ts';
+import { IdParams, NoContent, PageOnlyQuery, pageRequest } from '../../http/schemas.ts';
 import { createRole, createUser, deleteRole, deleteUser, getRole, getUser, listRoles, listUsers, updateRole, updateUser } from './staff.service.ts';
 import { RoleCreate, RoleList, RolePatch, RoleSchema, UserCreate, UserListQuery, UserPage, UserPatch, UserSchema } from './staff.schemas.ts';
 
 export const staffRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   // --- roles
-  app.get('/api/roles', { config: { access: access.staff('roles:read') }, schema: { tags: ['staff'], summary: 'List roles', operationId: 'listRoles', response: { 200: RoleList } } }, async (req) => ({
-    data: await listRoles(deps.ctx(req)),
-  }));
+  app.get('/api/roles', { config: { access: access.staff('roles:read') }, schema: { tags: ['staff'], summary: 'List roles', operationId: 'listRoles', querystring: PageOnlyQuery, response: { 200: RoleList } } }, async (req) =>
+    listRoles(deps.ctx(req), pageRequest(req.query)),
+  );
   app.post(
     '/api/roles',
     { config: { access: access.staff('roles:write') }, schema: { tags: ['staff'], summary: 'Create a custom role', operationId: 'createRole', body: RoleCreate, response: { 201: RoleSchema } } },

@@ -18,7 +18,7 @@ export const RoleSchema = Type.Object(
   { title: 'Role' },
 );
 
-export const RoleList = Type.Object({ data: Type.Array(RoleSchema) }, { title: 'RoleList' });
+export const RoleList = Page(RoleSchema, 'Role');
 export const RoleCreate = Body({ name: Name(100), description: Type.Optional(Type.String({ maxLength: 500 })), permissions: Type.Array(PermissionSchema, { maxItems: 100 }) }, 'RoleCreate');
 export const RolePatch = Body({ name: Type.Optional(Name(100)), description: Type.Optional(Type.String({ maxLength: 500 })), permissions: Type.Optional(Type.Array(PermissionSchema, { maxItems: 100 })) }, 'RoleUpdate');
 

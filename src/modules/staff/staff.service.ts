@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../db/database.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { AppError, conflict, forbidden, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
+import { decodeCursor, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { checkPasswordStrength, hashPassword } from '../../lib/passwords.ts';
 import { SYSTEM_ROLES, isSystemRole, rolePermissions, type Permission, type SystemRole } from '../../policy/permissions.ts';
 import { staffRepository as repo } from './staff.repository.ts';
@@ -86,8 +86,10 @@ export async function createSystemRoles(db: Executor, clock: Clock, tenantId: st
   return ids;
 }
 
-export async function listRoles(ctx: Ctx): Promise<Role[]> {
-  return (await repo.listRoles(ctx.db, ctx.tenantId)).map(toRole);
+/** A page of the shop's roles, system roles first (creation order). */
+export async function listRoles(ctx: Ctx, page: PageRequest): Promise<Page<Role>> {
+  const p = toPage(await repo.pageRoles(ctx.db, ctx.tenantId, page.limit, decodeCursor(page.cursor)), page.limit);
+  return { ...p, data: p.data.map(toRole) };
 }
 
 export async function getRole(ctx: Ctx, id: string): Promise<Role> {

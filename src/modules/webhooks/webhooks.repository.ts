@@ -8,6 +8,12 @@ export const webhooksRepository = {
   async findEndpoint(db: Executor, tenantId: string, id: string) {
     return db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   },
+  /** A page, newest first. */
+  async pageEndpoints(db: Executor, tenantId: string, limit: number, after?: string) {
+    let q = db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'desc').limit(limit + 1);
+    if (after) q = q.where('id', '<', after);
+    return q.execute();
+  },
   async listEndpoints(db: Executor, tenantId: string) {
     return db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'desc').execute();
   },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
 import { access } from '../../http/access.ts';
-import { Body, IdParams, NoContent, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
+import { Body, IdParams, NoContent, Page, PageQuery, Timestamp, PageOnlyQuery, pageRequest } from '../../http/schemas.ts';
 import { WEBHOOK_EVENTS, createEndpoint, deleteEndpoint, getEndpoint, listDeliveries, listEndpoints, replayDelivery, rotateSecret, updateEndpoint } from './webhooks.service.ts';
 
 const EventName = Type.Unsafe<string>({ type: 'string', enum: [...WEBHOOK_EVENTS], description: 'An event type, or * for all' });
@@ -43,9 +43,9 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (
   const write = access.staff('webhooks:write');
   const allowPrivate = deps.config.webhooksAllowPrivate;
 
-  app.get('/api/webhook-endpoints', { config: { access: read }, schema: { tags, summary: 'Webhook endpoints', operationId: 'listWebhookEndpoints', response: { 200: Type.Object({ data: Type.Array(EndpointSchema) }) } } }, async (req) => ({
-    data: await listEndpoints(deps.ctx(req)),
-  }));
+  app.get('/api/webhook-endpoints', { config: { access: read }, schema: { tags, summary: 'Webhook endpoints', operationId: 'listWebhookEndpoints', querystring: PageOnlyQuery, response: { 200: Page(EndpointSchema, 'WebhookEndpoint') } } }, async (req) =>
+    listEndpoints(deps.ctx(req), pageRequest(req.query)),
+  );
   app.post(
     '/api/webhook-endpoints',
     {

@@ -9,7 +9,7 @@ import type { WebhookDeliveriesTable, WebhookEndpointsTable } from '../../db/sch
 import type { Clock } from '../../lib/clock.ts';
 import { conflict, invalid, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
-import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
+import { decodeCursor, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { RefusedAddress, checkOutgoingUrl, outgoingFetch } from '../../outgoing/url-guard.ts';
 import { enqueue, PermanentFailure, RetryAfter } from '../jobs/index.ts';
 import { webhooksRepository as repo } from './webhooks.repository.ts';
@@ -88,8 +88,10 @@ export async function getEndpoint(ctx: Ctx, id: string): Promise<WebhookEndpoint
   return toEndpoint(await endpoint(ctx, id));
 }
 
-export async function listEndpoints(ctx: Ctx): Promise<WebhookEndpoint[]> {
-  return (await repo.listEndpoints(ctx.db, ctx.tenantId)).map((r) => toEndpoint(r));
+/** A page of the shop's endpoints, newest first. */
+export async function listEndpoints(ctx: Ctx, page: PageRequest): Promise<Page<WebhookEndpoint>> {
+  const p = toPage(await repo.pageEndpoints(ctx.db, ctx.tenantId, page.limit, decodeCursor(page.cursor)), page.limit);
+  return { ...p, data: p.data.map((r) => toEndpoint(r)) };
 }
 
 export async function updateEndpoint(ctx: Ctx, id: string, patch: { url?: string | undefined; description?: string | undefined; events?: string[] | undefined; status?: 'enabled' | 'disabled' | undefined }, allowPrivate: boolean): Promise<WebhookEndpoint> {
