@@ -32,6 +32,13 @@ import { paymentsRoutes } from './modules/payments/payments.routes.ts';
 import { jobsRoutes, schedulesRoutes } from './modules/jobs/jobs.routes.ts';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
+import { conversationsRoutes } from './modules/conversations/conversations.routes.ts';
+import { InProcessBus, RedisBus, type RealtimeBus } from './realtime/bus.ts';
+import { RealtimeHub } from './realtime/hub.ts';
+import { registerRealtime } from './realtime/plugin.ts';
+import { MemoryPresence, RedisPresence } from './realtime/presence.ts';
+import { rateLimited } from './lib/errors.ts';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import { buildPayments, type PaymentGateway, type PaymentProvider } from './modules/payments/index.ts';
 import type { CheckoutStep } from './workflows/checkout.ts';
 import { VERSION } from './version.ts';
@@ -45,6 +52,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     registeredRoutes: readonly string[];
     payments: PaymentGateway;
+    /** This node's realtime: the bus the outbox publisher relays to (embedded: in-process), and the hub. */
+    realtime: { bus: RealtimeBus; hub: RealtimeHub };
   }
 }
 
@@ -60,6 +69,8 @@ export interface BuildOptions {
   checkoutProbe?: ((step: CheckoutStep) => void | Promise<void>) | undefined;
   /** Extra payment providers (e.g. Stripe pointed at a test server). */
   providers?: PaymentProvider[] | undefined;
+  /** Tests only: how often realtime checks channel heads and credentials (ms). */
+  realtimeTimings?: { pollMs?: number; revalidateMs?: number } | undefined;
 }
 
 /** Paths in logs that may hold secrets. pino replaces them with "[redacted]". */
@@ -111,6 +122,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   });
   const auth = new AuthService({ db, clock, tokens, throttle, refreshTtlSeconds: config.jwt.refreshTtl });
   const limits = new HttpRateLimits(redis, prefix, config.rateLimit);
+  const chatLimiter = makeLimiter(redis, prefix, 'chat', config.realtime.chatPerMinute, 60);
 
 
   const deps: Deps = {
@@ -122,6 +134,16 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     auth,
     tokens,
     redis,
+    limits: {
+      async chat(key) {
+        try {
+          await chatLimiter.consume(key, 1);
+        } catch (e) {
+          if (!(e instanceof RateLimiterRes)) throw e;
+          throw rateLimited('chat_rate_limited', `At most ${config.realtime.chatPerMinute} chat messages a minute`, e.msBeforeNext / 1000);
+        }
+      },
+    },
     ctx(req) {
       const p = req.principal;
       if (!('tenantId' in p)) throw forbidden('principal_not_allowed', 'This route acts inside a shop');
@@ -173,7 +195,26 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(schedulesRoutes, { deps });
   await app.register(webhooksRoutes, { deps });
   await app.register(reportsRoutes, { deps });
+  await app.register(conversationsRoutes, { deps });
   await app.register(platformRoutes, { deps });
+
+  // Realtime: WebSocket and SSE over the same services and policy; across nodes through Redis.
+  const bus: RealtimeBus = redis ? new RedisBus(redis, prefix, (err) => app.log.warn({ err }, 'realtime bus error')) : new InProcessBus();
+  const hub = new RealtimeHub({
+    db,
+    clock,
+    log: app.log,
+    auth,
+    bus,
+    presence: redis ? new RedisPresence(redis, prefix) : new MemoryPresence(),
+    limits: config.realtime,
+    chatLimit: (key) => deps.limits.chat(key),
+    pollMs: opts.realtimeTimings?.pollMs,
+    revalidateMs: opts.realtimeTimings?.revalidateMs,
+  });
+  app.decorate('realtime', { bus, hub });
+  await registerRealtime(app, deps, hub);
+  app.addHook('onReady', () => hub.start());
 
   app.addHook('onClose', async () => {
     if (redis) await redis.quit().catch(() => redis.disconnect());

@@ -6,7 +6,8 @@ import { Scheduler, type Schedule, activeShopSchedules, Worker, type JobHandler 
 import type { PaymentGateway } from './modules/payments/index.ts';
 import { expireReservations, reconcilePayments } from './workflows/order-actions.ts';
 import { consumeOne, dispatchEvents } from './workflows/dispatch-events.ts';
-import type { EventConsumer } from './modules/events/index.ts';
+import type { EventConsumer, OutboxEvent } from './modules/events/index.ts';
+import { pruneRealtime, realtimeConsumer } from './modules/realtime/index.ts';
 import { emailConsumer, type Mailer } from './modules/email/index.ts';
 import { remindAbandonedCarts, sendTemplatedEmail } from './workflows/emails.ts';
 import { sendResetCode } from './workflows/password-reset.ts';
@@ -17,7 +18,7 @@ import { attemptDelivery, webhooksConsumer } from './modules/webhooks/index.ts';
  * The registered consumers of domain events, each turning events into work of its own. Adding one (realtime, the
  * CRM timeline, a broker bridge) is a line here; it starts from now, or catches up with `stockroom events replay`.
  */
-export const EVENT_CONSUMERS: readonly EventConsumer[] = [webhooksConsumer, emailConsumer];
+export const EVENT_CONSUMERS: readonly EventConsumer[] = [webhooksConsumer, emailConsumer, realtimeConsumer];
 
 /** The deployment's own recurring work. */
 export const SYSTEM_SCHEDULES: Schedule[] = [
@@ -26,6 +27,7 @@ export const SYSTEM_SCHEDULES: Schedule[] = [
   { name: 'idempotency.purge', cron: '17 * * * *', tenantId: null, job: { type: 'idempotency.purge', queue: 'system', maxAttempts: 3 } },
   { name: 'reports.daily', cron: '5 * * * *', tenantId: null, job: { type: 'reports.daily', queue: 'system', maxAttempts: 3 } },
   { name: 'carts.remind', cron: '40 * * * *', tenantId: null, job: { type: 'carts.remind', queue: 'system', maxAttempts: 3 } },
+  { name: 'realtime.prune', cron: '23 * * * *', tenantId: null, job: { type: 'realtime.prune', queue: 'system', maxAttempts: 3 } },
 ];
 
 export interface BackgroundDeps {
@@ -33,6 +35,10 @@ export interface BackgroundDeps {
   /** Development only: let webhooks reach http and private addresses. */
   webhooksAllowPrivate: boolean;
   mailer: Mailer;
+  /** Hours of realtime channel history to keep (24 when not said). */
+  realtimeHistoryHours?: number | undefined;
+  /** Told of each committed outbox batch (the realtime relay: the nodes hear of new messages at once). */
+  onEventsCommitted?: ((batch: readonly OutboxEvent[]) => Promise<void>) | undefined;
 }
 
 /** Every job type and what runs it. Each handler is idempotent on its job (see Worker). */
@@ -46,6 +52,7 @@ export function jobHandlers(deps: BackgroundDeps): Map<string, JobHandler> {
     ['reports.daily', async ({ db, clock }) => ({ shops: await computeDailyReports(db, clock) })],
     ['export.csv', async ({ db, clock, job, progress }) => runExport(db, clock, job.tenant_id ?? '', job.id, job.payload as { kind: ExportKind; from?: string; to?: string }, progress)],
     ['carts.remind', async ({ db, clock }) => ({ reminders: await remindAbandonedCarts(db, clock) })],
+    ['realtime.prune', async ({ db, clock }) => pruneRealtime(db, clock, deps.realtimeHistoryHours ?? 24)],
     ['event.consume', async ({ db, clock, job }) => consumeOne(db, clock, EVENT_CONSUMERS, job.tenant_id ?? '', job.payload as { consumer: string; event_id: string })],
     ['webhook.deliver', async ({ db, clock, job }) => attemptDelivery(db, clock, job.tenant_id ?? '', String(job.payload.delivery_id), job.attempts, { allowPrivate: deps.webhooksAllowPrivate })],
   ]);
@@ -58,14 +65,14 @@ export class OutboxPump {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private stopped = false;
-  private readonly o: { db: Db; clock: Clock; log: Logger; intervalMs: number };
-  constructor(o: { db: Db; clock: Clock; log: Logger; intervalMs?: number }) {
+  private readonly o: { db: Db; clock: Clock; log: Logger; intervalMs: number; onCommitted?: ((batch: readonly OutboxEvent[]) => Promise<void>) | undefined };
+  constructor(o: { db: Db; clock: Clock; log: Logger; intervalMs?: number; onCommitted?: ((batch: readonly OutboxEvent[]) => Promise<void>) | undefined }) {
     this.o = { intervalMs: 500, ...o };
   }
   start(): void {
     const loop = () => {
       if (this.stopped) return;
-      this.running = dispatchEvents(this.o.db, this.o.clock, EVENT_CONSUMERS, this.o.log)
+      this.running = dispatchEvents(this.o.db, this.o.clock, EVENT_CONSUMERS, this.o.log, 100, this.o.onCommitted)
         .catch((err: unknown) => {
           this.o.log.error({ err }, 'outbox dispatch failed');
           return 0;
@@ -95,7 +102,7 @@ export interface Background {
 export function startBackground(o: BackgroundDeps & { db: Db; clock: Clock; log: Logger; pollMs?: number }): Background {
   const worker = new Worker({ db: o.db, clock: o.clock, log: o.log, handlers: jobHandlers(o), queues: QUEUES, pollMs: o.pollMs ?? 500 });
   const scheduler = new Scheduler({ db: o.db, clock: o.clock, log: o.log, schedules: SYSTEM_SCHEDULES, dynamic: () => activeShopSchedules(o.db, o.clock) });
-  const pump = new OutboxPump(o);
+  const pump = new OutboxPump({ ...o, onCommitted: o.onEventsCommitted });
   pump.start();
   worker.start();
   scheduler.start(1000);

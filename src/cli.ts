@@ -13,6 +13,9 @@ import { seedDemo } from './seed.ts';
 import { handleSignals, startServer } from './server.ts';
 import { signup } from './workflows/signup.ts';
 import { VERSION } from './version.ts';
+import { Redis } from 'ioredis';
+import { RedisBus } from './realtime/bus.ts';
+import { relayCommitted } from './realtime/relay.ts';
 import type { Logger } from './lib/log.ts';
 import { pino } from 'pino';
 import { LOG_REDACT } from './app.ts';
@@ -86,7 +89,20 @@ program
     const db = createDb(cfg.database);
     await migrateUp(db);
     const log = pino({ level: cfg.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } }) as unknown as Logger;
-    const bg = startBackground({ db, clock: systemClock, log, gateway: buildPayments(cfg).gateway, webhooksAllowPrivate: cfg.webhooksAllowPrivate, mailer: createMailer({ ...cfg.mail, dataDir: cfg.dataDir, log }) });
+    // With Redis, what the outbox publisher commits is relayed to every API node's realtime at once.
+    const redis = cfg.redisUrl ? new Redis(cfg.redisUrl, { maxRetriesPerRequest: 2 }) : null;
+    redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+    const bus = redis ? new RedisBus(redis, 'stockroom:', (err) => log.warn({ err }, 'realtime bus error')) : null;
+    const bg = startBackground({
+      db,
+      clock: systemClock,
+      log,
+      gateway: buildPayments(cfg).gateway,
+      webhooksAllowPrivate: cfg.webhooksAllowPrivate,
+      mailer: createMailer({ ...cfg.mail, dataDir: cfg.dataDir, log }),
+      realtimeHistoryHours: cfg.realtime.historyHours,
+      onEventsCommitted: bus ? relayCommitted(db, bus) : undefined,
+    });
     process.stdout.write(`Stockroom ${VERSION} worker ${bg.worker.id} running queues ${Object.entries(QUEUES).map(([q, n]) => `${q}×${n}`).join(', ')}\n`);
     let stopping = false;
     const stop = () => {
@@ -95,6 +111,8 @@ program
       const force = setTimeout(() => process.exit(1), cfg.shutdownTimeoutSeconds * 1000);
       force.unref();
       bg.stop()
+        .then(() => bus?.close())
+        .then(() => redis?.quit())
         .then(() => db.destroy())
         .then(() => process.exit(0), () => process.exit(1));
     };

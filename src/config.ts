@@ -21,7 +21,7 @@ export const EnvSchema = Type.Object({
   DATA_DIR: Str('./data', 'Directory for the embedded SQLite file, generated keys and demo credentials', { minLength: 1 }),
   DATABASE_URL: Str('', 'Empty for embedded SQLite in DATA_DIR; `sqlite:<path>`; or `postgres://…` for scale-out', { pattern: '^($|sqlite:.+|postgres(ql)?://.+)' }),
   DATABASE_POOL_MAX: Int(10, 1, 1000, 'PostgreSQL connections per process'),
-  REDIS_URL: Str('', 'redis://… to share rate limits (and later realtime) across API nodes; empty for in-process', { pattern: '^($|rediss?://.+)' }),
+  REDIS_URL: Str('', 'redis://… to share rate limits, realtime messages and presence across API nodes; empty for in-process', { pattern: '^($|rediss?://.+)' }),
   LOG_LEVEL: Type.Unsafe<'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'>({ type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'pino log level' }),
   JWT_PRIVATE_KEY: Str('', 'Ed25519 private key (PKCS#8 PEM) that signs access tokens. Embedded mode generates one in DATA_DIR; required with PostgreSQL so all nodes share it (`stockroom keys generate`)'),
   JWT_ISSUER: Str('stockroom', '`iss` of access tokens', { minLength: 1 }),
@@ -51,6 +51,14 @@ export const EnvSchema = Type.Object({
   WEBHOOKS_ALLOW_PRIVATE: Bool(false, 'Development only: let webhook endpoints use http and private, loopback or link-local addresses'),
   IN_PROCESS_WORKERS: Type.Unsafe<'auto' | 'on' | 'off'>({ type: 'string', enum: ['auto', 'on', 'off'], default: 'auto', description: '`serve` also runs job workers and the scheduler: auto = with SQLite only (scale-out runs `stockroom worker`)' }),
   SEED_DEMO: Type.Unsafe<'auto' | 'true' | 'false'>({ type: 'string', enum: ['auto', 'true', 'false'], default: 'auto', description: 'Seed a demo shop on the first start when no shop exists: auto = with SQLite only (scale-out seeds only when asked: true)' }),
+  REALTIME_MAX_CONNECTIONS_PER_SHOP: Int(2000, 1, 1_000_000, 'Realtime connections (WebSocket and SSE) one shop may hold open on one node'),
+  REALTIME_MAX_CONNECTIONS_PER_IP: Int(200, 1, 1_000_000, 'Realtime connections one client address may hold open on one node'),
+  REALTIME_MAX_MESSAGE_BYTES: Int(16_384, 256, 1_048_576, 'Largest message a realtime client may send (a WebSocket frame past it closes with 1009)'),
+  REALTIME_MESSAGES_PER_SECOND: Int(20, 1, 10_000, 'Messages a realtime client may send per second (bursts of twice that); past it the connection closes with 4029'),
+  REALTIME_CHAT_PER_MINUTE: Int(30, 1, 10_000, 'Chat messages one sender may write per minute, over REST and realtime together'),
+  REALTIME_HISTORY_HOURS: Int(24, 1, 720, 'How long channel history is kept for clients that resume; older gaps are told to refetch'),
+  REALTIME_HEARTBEAT_SECONDS: Int(25, 1, 300, 'Ping interval; a client silent for two intervals is dropped'),
+  REALTIME_MAX_BUFFER_BYTES: Int(1_048_576, 16_384, 67_108_864, 'Unsent bytes a slow client may pile up before it is dropped (close code 4008)'),
   SHUTDOWN_TIMEOUT_SECONDS: Int(10, 1, 600, 'Grace period for in-flight requests on SIGTERM'),
 });
 
@@ -78,6 +86,7 @@ export interface Config {
   login: { maxFailures: number; lockoutSeconds: number };
   seedDemo: boolean;
   shutdownTimeoutSeconds: number;
+  realtime: { maxPerShop: number; maxPerIp: number; maxMessageBytes: number; messagesPerSecond: number; chatPerMinute: number; historyHours: number; heartbeatSeconds: number; maxBufferBytes: number };
   paymentProviders: ('manual' | 'test' | 'stripe')[];
   stripe: { secretKey: string; webhookSecret: string | null; apiUrl: string | null } | null;
   /** Outside calls to payment providers: a timeout each and a circuit breaker per provider. */
@@ -177,6 +186,16 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
     stripe: env.STRIPE_SECRET_KEY ? { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET || null, apiUrl: env.STRIPE_API_URL || null } : null,
     paymentCalls: { timeoutMs: env.PAYMENT_TIMEOUT_MS, breakerFailures: env.PAYMENT_BREAKER_FAILURES, breakerOpenSeconds: env.PAYMENT_BREAKER_OPEN_SECONDS },
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
+    realtime: {
+      maxPerShop: env.REALTIME_MAX_CONNECTIONS_PER_SHOP,
+      maxPerIp: env.REALTIME_MAX_CONNECTIONS_PER_IP,
+      maxMessageBytes: env.REALTIME_MAX_MESSAGE_BYTES,
+      messagesPerSecond: env.REALTIME_MESSAGES_PER_SECOND,
+      chatPerMinute: env.REALTIME_CHAT_PER_MINUTE,
+      historyHours: env.REALTIME_HISTORY_HOURS,
+      heartbeatSeconds: env.REALTIME_HEARTBEAT_SECONDS,
+      maxBufferBytes: env.REALTIME_MAX_BUFFER_BYTES,
+    },
   };
 }
 

@@ -90,13 +90,13 @@ export interface TestApp {
 /** A migrated database and an app on it. */
 export async function startApp(
   engine: Engine,
-  opts: { env?: Record<string, string>; clock?: Clock; logger?: BuildOptions['logger']; redisPrefix?: string; checkoutProbe?: BuildOptions['checkoutProbe']; providers?: BuildOptions['providers'] } = {},
+  opts: { env?: Record<string, string>; clock?: Clock; logger?: BuildOptions['logger']; redisPrefix?: string; checkoutProbe?: BuildOptions['checkoutProbe']; providers?: BuildOptions['providers']; realtimeTimings?: BuildOptions['realtimeTimings'] } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stockroom-test-'));
   const tdb = await freshDatabase(engine, dataDir);
   await migrateUp(tdb.db);
   const config = testConfig(engine, dataDir, tdb.database, opts.env);
-  const app = await buildApp({ config, db: tdb.db, clock: opts.clock, logger: opts.logger, redisPrefix: opts.redisPrefix ?? `test:${randomBytes(6).toString('hex')}:`, checkoutProbe: opts.checkoutProbe, providers: opts.providers });
+  const app = await buildApp({ config, db: tdb.db, clock: opts.clock, logger: opts.logger, redisPrefix: opts.redisPrefix ?? `test:${randomBytes(6).toString('hex')}:`, checkoutProbe: opts.checkoutProbe, providers: opts.providers, realtimeTimings: opts.realtimeTimings });
   await app.ready();
   return {
     engine,

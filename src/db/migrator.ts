@@ -12,6 +12,7 @@ import * as m0006 from './migrations/0006_email.ts';
 import * as m0007 from './migrations/0007_reports.ts';
 import * as m0008 from './migrations/0008_shop_schedules.ts';
 import * as m0009 from './migrations/0009_outside_calls.ts';
+import * as m0010 from './migrations/0010_realtime.ts';
 
 /** Every migration, in order. Explicit, so a reader can follow it and a bundler can see it. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_reports': m0007,
   '0008_shop_schedules': m0008,
   '0009_outside_calls': m0009,
+  '0010_realtime': m0010,
 };
 
 export function migrator(db: AnyDb): Migrator {

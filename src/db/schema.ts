@@ -639,6 +639,81 @@ export interface ShopSchedulesTable {
   paused_reason: string | null;
 }
 
+export interface RealtimeChannelsTable {
+  tenant_id: string;
+  /** e.g. `orders`, `inventory`, `products/<id>/availability`, `orders/<id>/messages`, `customers/<id>/orders`. */
+  channel: string;
+  /** Names this history: a client that holds another epoch refetches instead of resuming. */
+  epoch: string;
+  /** The position of the channel's last message (0: none yet). */
+  position: number;
+  updated_at: string;
+}
+
+export interface RealtimeMessagesTable {
+  tenant_id: string;
+  channel: string;
+  position: number;
+  event_id: string;
+  type: string;
+  /** JSON. */
+  data: string;
+  created_at: string;
+}
+
+export interface ConversationsTable {
+  tenant_id: string;
+  order_id: string;
+  customer_id: string | null;
+  message_count: number;
+  last_message_id: string;
+  last_message_at: string;
+  last_author: 'customer' | 'staff';
+  staff_read_id: string | null;
+  customer_read_id: string | null;
+  unread_for_staff: number;
+  unread_for_customer: number;
+}
+
+export interface OrderMessagesTable {
+  tenant_id: string;
+  id: string;
+  order_id: string;
+  author_type: 'customer' | 'staff';
+  /** The customer, user or API key that wrote it. */
+  author_id: string;
+  body: string;
+  created_at: string;
+}
+
+export interface DashboardDaysTable {
+  tenant_id: string;
+  /** The shop's local date. */
+  day: string;
+  currency: string;
+  orders: number;
+  gross_sales: number;
+  refunds: number;
+  updated_at: string;
+}
+
+export interface DashboardProductsTable {
+  tenant_id: string;
+  day: string;
+  product_id: string;
+  title: string;
+  quantity: number;
+  revenue: number;
+}
+
+export interface DashboardMinutesTable {
+  tenant_id: string;
+  /** UTC, `YYYY-MM-DDTHH:MM`. */
+  minute: string;
+  orders: number;
+  sales: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   roles: RolesTable;
@@ -687,4 +762,11 @@ export interface Database {
   daily_reports: DailyReportsTable;
   export_files: ExportFilesTable;
   shop_schedules: ShopSchedulesTable;
+  realtime_channels: RealtimeChannelsTable;
+  realtime_messages: RealtimeMessagesTable;
+  conversations: ConversationsTable;
+  order_messages: OrderMessagesTable;
+  dashboard_days: DashboardDaysTable;
+  dashboard_products: DashboardProductsTable;
+  dashboard_minutes: DashboardMinutesTable;
 }

@@ -25,6 +25,8 @@ const TAGS: Record<string, string> = {
   webhooks: 'Outgoing Standard Webhooks: endpoints and deliveries',
   reports: 'Sales reports and CSV exports',
   platform: 'Platform operators: tenants and every job',
+  realtime: 'WebSocket and Server-Sent Events (channels and frames: /api/asyncapi.json)',
+  conversations: 'The chat of an order between its customer and the shop',
 };
 
 const header = (description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ description, schema });

@@ -36,6 +36,8 @@ export const ID_PREFIX = {
   email: 'eml',
   passwordReset: 'pwr',
   schedule: 'sch',
+  orderMessage: 'msg',
+  connection: 'conn',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

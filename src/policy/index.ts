@@ -2,6 +2,7 @@ import { hasPermission, type Principal } from '../context.ts';
 import { forbidden } from '../lib/errors.ts';
 import type { Permission } from './permissions.ts';
 
+import type { Access } from './access.ts';
 export { authorizeAccess, access, type Access } from './access.ts';
 
 /**
@@ -80,3 +81,21 @@ export function maySeeOrder(p: Principal, order: { customer_id: string | null })
   if (p.kind === 'customer') return order.customer_id === p.customerId;
   return p.kind !== 'shopper';
 }
+
+// --- realtime channels: who may listen ------------------------------------------------------------------------
+
+/**
+ * What each realtime channel lets in, declared like a route's access (docs/realtime.md). The data rules come on
+ * top: an order's chat only to staff and the order's own customer (maySeeOrder), a product's availability only
+ * while the storefront may see the product.
+ */
+export const CHANNEL_ACCESS = {
+  orders: { staff: 'orders:read' },
+  inventory: { staff: 'inventory:read' },
+  product_availability: { staff: 'catalog:read', shopper: true },
+  dashboard: { staff: 'reports:read' },
+  order_messages: { staff: 'orders:read', customer: true },
+  messages: { staff: 'orders:read' },
+  presence: { staff: 'orders:read' },
+  my_orders: { customer: true },
+} as const satisfies Record<string, Access>;

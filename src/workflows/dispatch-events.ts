@@ -12,8 +12,16 @@ import { enqueue } from '../modules/jobs/index.ts';
  * consumer that fails runs in a savepoint rolled back on its own and gets an `event.consume` job to try again, so
  * it never holds the others up. On PostgreSQL concurrent publishers skip each other's rows (SKIP LOCKED).
  */
-export async function dispatchEvents(db: Db, clock: Clock, consumers: readonly EventConsumer[], log?: Logger, limit = 100): Promise<number> {
-  return db.transaction().execute(async (trx) => {
+export async function dispatchEvents(
+  db: Db,
+  clock: Clock,
+  consumers: readonly EventConsumer[],
+  log?: Logger,
+  limit = 100,
+  /** Runs once the batch committed, outside any transaction (the realtime relay tells the nodes at once). */
+  onCommitted?: (batch: readonly OutboxEvent[]) => Promise<void> | void,
+): Promise<number> {
+  const batch = await db.transaction().execute(async (trx) => {
     const batch = await events.unpublished(trx, limit);
     for (const e of batch) {
       for (const c of consumers) {
@@ -27,8 +35,17 @@ export async function dispatchEvents(db: Db, clock: Clock, consumers: readonly E
       }
       await events.markPublished(trx, e.tenant_id, e.id, clock.now().toISOString());
     }
-    return batch.length;
+    return batch;
   });
+  if (onCommitted && batch.length > 0) {
+    try {
+      await onCommitted(batch);
+    } catch (err) {
+      // Only a shortcut is lost: what committed is in the history, and nodes notice the gap by themselves.
+      log?.warn({ err }, 'after-commit hook of the outbox publisher failed');
+    }
+  }
+  return batch.length;
 }
 
 /** The `event.consume` job: one consumer, one event, in a transaction of its own (a failed hand-on, or a replay). */

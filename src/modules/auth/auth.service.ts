@@ -164,6 +164,28 @@ export class AuthService {
     return { kind: 'customer', tenantId: claims.tid, customerId: row.id, sessionId: claims.sid };
   }
 
+  /**
+   * The credentials a client presents — a bearer (access JWT, secret or publishable key) and/or a publishable key —
+   * as one principal: what every transport (REST headers, a realtime connection's auth message) calls.
+   */
+  async principalFromCredentials(c: { token?: string | null | undefined; publishableKey?: string | null | undefined }): Promise<Principal> {
+    const token = c.token || null;
+    const pk = c.publishableKey?.trim() || null;
+    if (token) {
+      const p = token.startsWith('sk_') || token.startsWith('pk_') ? await this.principalFromKey(token) : await this.principalFromAccessToken(token);
+      if (pk && 'tenantId' in p) {
+        const shop = await this.principalFromKey(pk);
+        if (shop.kind !== 'shopper' || !('tenantId' in shop) || shop.tenantId !== p.tenantId) throw unauthenticated('credential_mismatch', 'The publishable key and the token belong to different shops');
+      }
+      return p;
+    }
+    if (pk) {
+      if (!pk.startsWith('pk_')) throw unauthenticated('invalid_api_key', 'X-Publishable-Key takes a publishable key (pk_…)');
+      return this.principalFromKey(pk);
+    }
+    throw unauthenticated('authentication_required', 'This needs a credential: Authorization: Bearer <token or key>, or X-Publishable-Key');
+  }
+
   /** `sk_…` → API-key principal with its scoped permissions; `pk_…` → anonymous shopper of that shop. */
   async principalFromKey(key: string): Promise<Principal> {
     const parsed = parseCredential(key);

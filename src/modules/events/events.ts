@@ -18,7 +18,10 @@ export type EventType =
   | 'order.partially_refunded'
   | 'payment.failed'
   | 'inventory.low'
-  | 'customer.created';
+  | 'inventory.changed'
+  | 'customer.created'
+  | 'order.message_created'
+  | 'order.messages_read';
 
 export async function emitEvent(db: Executor, tenantId: string, type: EventType, aggregateId: string, payload: Record<string, unknown>, at: string, version = 1): Promise<string> {
   const id = newId('event');

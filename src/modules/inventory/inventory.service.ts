@@ -111,7 +111,7 @@ export async function adjustStock(
   const balance = await repo.change(ctx.db, ctx.tenantId, input.variant_id, locationId, delta, at);
   if (balance === null) throw conflict('insufficient_stock', 'Stock cannot go below zero');
   const row = ledgerRow(ctx, at, { variant_id: input.variant_id, location_id: locationId, delta, balance_after: balance, reason: input.reason, actor: actorOf(ctx.principal), reference: null, note: input.note ?? null });
-  await repo.insertLedger(ctx.db, [row]);
+  await writeLedger(ctx, [row]);
   await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
   return { variant_id: input.variant_id, location_id: locationId, available: balance, ledger_entry_id: row.id };
 }
@@ -123,8 +123,23 @@ export async function setInitialStock(ctx: Ctx, variantId: string, quantity: num
   await repo.ensureLevel(ctx.db, ctx.tenantId, variantId, locationId, at);
   if (quantity === 0) return;
   const balance = await repo.change(ctx.db, ctx.tenantId, variantId, locationId, quantity, at);
-  await repo.insertLedger(ctx.db, [ledgerRow(ctx, at, { variant_id: variantId, location_id: locationId, delta: quantity, balance_after: balance ?? quantity, reason: 'count', actor: actorOf(ctx.principal), reference: null, note: 'initial stock' })]);
+  await writeLedger(ctx, [ledgerRow(ctx, at, { variant_id: variantId, location_id: locationId, delta: quantity, balance_after: balance ?? quantity, reason: 'count', actor: actorOf(ctx.principal), reference: null, note: 'initial stock' })]);
   await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
+}
+
+/**
+ * Records stock movements in the ledger and announces them: one `inventory.changed` event per business write
+ * (an order's sale, a count, a restock), naming each variant and location with its new level.
+ */
+async function writeLedger(ctx: Ctx, rows: InventoryLedgerTable[]): Promise<void> {
+  if (rows.length === 0) return;
+  await repo.insertLedger(ctx.db, rows);
+  const first = rows[0] as InventoryLedgerTable;
+  await emitEvent(ctx.db, ctx.tenantId, 'inventory.changed', first.reference ?? first.variant_id, {
+    reason: first.reason,
+    reference: first.reference,
+    changes: rows.map((r) => ({ variant_id: r.variant_id, location_id: r.location_id, delta: Number(r.delta), available: Number(r.balance_after) })),
+  }, first.created_at);
 }
 
 export interface TakeLine {
@@ -167,7 +182,7 @@ export async function takeStock(ctx: Ctx, orderId: string, lines: readonly TakeL
       errors: short.map((s) => ({ pointer: s.pointer, detail: `${s.sku}: only ${s.available} available` })),
     });
   }
-  await repo.insertLedger(ctx.db, ledger);
+  await writeLedger(ctx, ledger);
   await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
   const after = await availableByVariant(ctx.db, ctx.tenantId, lines.map((l) => l.variantId));
   for (const line of lines) {
@@ -201,7 +216,7 @@ export async function restockOrder(ctx: Ctx, orderId: string, reason: 'release' 
     if (balance === null) throw new Error('restock failed'); // adding never fails the ≥ 0 condition
     ledger.push(ledgerRow(ctx, at, { variant_id: variant, location_id: location, delta: back, balance_after: balance, reason, actor: actorOf(ctx.principal), reference: orderId, note: null }));
   }
-  await repo.insertLedger(ctx.db, ledger);
+  await writeLedger(ctx, ledger);
   if (ledger.length) await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
 }
 

@@ -205,7 +205,7 @@ export async function transition(ctx: Ctx, order: OrdersTable, to: OrderStatus, 
   await recordEvent(ctx, order.id, `status.${to}`, data, order.status, to);
   const type = EVENT_OF[to];
   const updated = { ...order, ...next, version: order.version + 1 };
-  if (type && opts.emit !== false) await emitEvent(ctx.db, ctx.tenantId, type, order.id, { order_id: order.id, number: order.number, status: to, total: Number(updated.total), amount_paid: Number(updated.amount_paid), amount_refunded: Number(updated.amount_refunded), currency: order.currency, ...data }, now);
+  if (type && opts.emit !== false) await emitEvent(ctx.db, ctx.tenantId, type, order.id, { order_id: order.id, number: order.number, status: to, total: Number(updated.total), amount_paid: Number(updated.amount_paid), amount_refunded: Number(updated.amount_refunded), currency: order.currency, customer_id: order.customer_id, ...data }, now);
   return updated;
 }
 

@@ -26,7 +26,9 @@ export const WEBHOOK_EVENTS: readonly (EventType | '*')[] = [
   'order.refunded',
   'payment.failed',
   'inventory.low',
+  'inventory.changed',
   'customer.created',
+  'order.message_created',
 ];
 
 /** Standard Webhooks retry schedule: right away, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
@@ -241,7 +243,8 @@ export async function attemptDelivery(db: Db, clock: Clock, tenantId: string, de
 /** Webhooks as an event consumer: a delivery (and its job) per subscribed endpoint; once per endpoint and event. */
 export const webhooksConsumer: EventConsumer = {
   name: 'webhooks',
-  types: '*',
+  // The catalogue endpoints may subscribe to (read receipts of the order chat are for realtime only).
+  types: WEBHOOK_EVENTS.filter((t) => t !== '*'),
   async handle(db, clock, e) {
     await fanOutEvent(db, clock, e);
   },
