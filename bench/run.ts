@@ -4,7 +4,7 @@
 // so "before" and "after" come from the same machine and the same run. Writes docs/benchmarks.md.
 //   node bench/run.ts [--duration 10] [--connections 32] [--orders 6000] [--compare a29f7c2] [--no-compare]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -337,5 +337,8 @@ Targets:
 ${verdict.join('\n')}
 
 ${ANALYSIS}`;
-writeFileSync(args.out as string, md);
+// bench/realtime.ts keeps its own section of the file: carry it over.
+const previous = existsSync(args.out as string) ? readFileSync(args.out as string, 'utf8') : '';
+const realtime = /<!-- bench\/realtime\.ts: start -->[\s\S]*<!-- bench\/realtime\.ts: end -->/.exec(previous)?.[0];
+writeFileSync(args.out as string, realtime ? `${md.trimEnd()}\n\n${realtime}\n` : md);
 process.stdout.write(md);

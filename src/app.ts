@@ -37,6 +37,7 @@ import { InProcessBus, RedisBus, type RealtimeBus } from './realtime/bus.ts';
 import { RealtimeHub } from './realtime/hub.ts';
 import { registerRealtime } from './realtime/plugin.ts';
 import { MemoryPresence, RedisPresence } from './realtime/presence.ts';
+import { OutboxWake } from './realtime/wake.ts';
 import { rateLimited } from './lib/errors.ts';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { buildPayments, type PaymentGateway, type PaymentProvider } from './modules/payments/index.ts';
@@ -53,7 +54,7 @@ declare module 'fastify' {
     registeredRoutes: readonly string[];
     payments: PaymentGateway;
     /** This node's realtime: the bus the outbox publisher relays to (embedded: in-process), and the hub. */
-    realtime: { bus: RealtimeBus; hub: RealtimeHub };
+    realtime: { bus: RealtimeBus; hub: RealtimeHub; wake: OutboxWake };
   }
 }
 
@@ -212,9 +213,15 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     pollMs: opts.realtimeTimings?.pollMs,
     revalidateMs: opts.realtimeTimings?.revalidateMs,
   });
-  app.decorate('realtime', { bus, hub });
+  // A request that may have written events wakes the outbox publisher (here, or through Redis in the workers).
+  const wake = new OutboxWake(redis, prefix);
+  app.addHook('onResponse', async (req) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') wake.notify();
+  });
+  app.decorate('realtime', { bus, hub, wake });
   await registerRealtime(app, deps, hub);
   app.addHook('onReady', () => hub.start());
+  app.addHook('onClose', () => wake.close());
 
   app.addHook('onClose', async () => {
     if (redis) await redis.quit().catch(() => redis.disconnect());

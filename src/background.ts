@@ -60,11 +60,16 @@ export function jobHandlers(deps: BackgroundDeps): Map<string, JobHandler> {
 
 export const QUEUES = { system: 1, default: 4, webhooks: 8, email: 4 };
 
-/** Hands committed outbox events on every half second (and at once when there are more). */
+/**
+ * Hands committed outbox events on: at once when woken (a request that may have written events just finished —
+ * here or, through Redis, on any node), every half second otherwise, and again at once while batches are full.
+ */
 export class OutboxPump {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private stopped = false;
+  private again = false;
+  private loop: (() => void) | null = null;
   private readonly o: { db: Db; clock: Clock; log: Logger; intervalMs: number; onCommitted?: ((batch: readonly OutboxEvent[]) => Promise<void>) | undefined };
   constructor(o: { db: Db; clock: Clock; log: Logger; intervalMs?: number; onCommitted?: ((batch: readonly OutboxEvent[]) => Promise<void>) | undefined }) {
     this.o = { intervalMs: 500, ...o };
@@ -72,6 +77,8 @@ export class OutboxPump {
   start(): void {
     const loop = () => {
       if (this.stopped) return;
+      this.timer = null;
+      this.again = false;
       this.running = dispatchEvents(this.o.db, this.o.clock, EVENT_CONSUMERS, this.o.log, 100, this.o.onCommitted)
         .catch((err: unknown) => {
           this.o.log.error({ err }, 'outbox dispatch failed');
@@ -79,10 +86,21 @@ export class OutboxPump {
         })
         .then((n) => {
           this.running = null;
-          if (!this.stopped) this.timer = setTimeout(loop, n === 100 ? 0 : this.o.intervalMs);
+          if (!this.stopped) this.timer = setTimeout(loop, n === 100 || this.again ? 0 : this.o.intervalMs);
         });
     };
+    this.loop = loop;
     loop();
+  }
+  /** Runs the next batch now (or right after the one running): new events are likely. */
+  wake(): void {
+    if (this.stopped || !this.loop) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.loop();
   }
   async stop(): Promise<void> {
     this.stopped = true;

@@ -16,6 +16,7 @@ import { VERSION } from './version.ts';
 import { Redis } from 'ioredis';
 import { RedisBus } from './realtime/bus.ts';
 import { relayCommitted } from './realtime/relay.ts';
+import { OutboxWake } from './realtime/wake.ts';
 import type { Logger } from './lib/log.ts';
 import { pino } from 'pino';
 import { LOG_REDACT } from './app.ts';
@@ -103,6 +104,8 @@ program
       realtimeHistoryHours: cfg.realtime.historyHours,
       onEventsCommitted: bus ? relayCommitted(db, bus) : undefined,
     });
+    const wake = redis ? new OutboxWake(redis, 'stockroom:') : null;
+    wake?.subscribe(() => bg.pump.wake());
     process.stdout.write(`Stockroom ${VERSION} worker ${bg.worker.id} running queues ${Object.entries(QUEUES).map(([q, n]) => `${q}×${n}`).join(', ')}\n`);
     let stopping = false;
     const stop = () => {
@@ -111,6 +114,7 @@ program
       const force = setTimeout(() => process.exit(1), cfg.shutdownTimeoutSeconds * 1000);
       force.unref();
       bg.stop()
+        .then(() => wake?.close())
         .then(() => bus?.close())
         .then(() => redis?.quit())
         .then(() => db.destroy())

@@ -35,6 +35,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // Embedded mode runs the job workers and the scheduler in this process; scale-out runs `stockroom worker`.
   const inProcess = config.inProcessWorkers === 'on' || (config.inProcessWorkers === 'auto' && config.database.dialect === 'sqlite');
   const background = inProcess ? startBackground({ db, clock: systemClock, log: app.log, gateway: app.payments, webhooksAllowPrivate: config.webhooksAllowPrivate, mailer: createMailer({ ...config.mail, dataDir: config.dataDir, log: app.log }), realtimeHistoryHours: config.realtime.historyHours, onEventsCommitted: relayCommitted(db, app.realtime.bus) }) : null;
+  if (background) app.realtime.wake.subscribe(() => background.pump.wake());
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.publicUrl.replace(/:\d+$/, `:${port}`);

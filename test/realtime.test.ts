@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SUCCESS, seedCatalogue, type Catalogue } from './commerce-helpers.ts';
-import { PASSWORD, call, createShop, engines, login, problemOf, startApp, type Shop, type TestApp } from './helpers.ts';
+import { PASSWORD, PLATFORM_SECRET, call, createShop, engines, login, problemOf, startApp, type Shop, type TestApp } from './helpers.ts';
 import { Inbox, client, listen, publish, rawSocket } from './realtime-helpers.ts';
 import type { RealtimeClient } from '../client/realtime.ts';
 
@@ -211,6 +211,52 @@ for (const engine of engines()) {
       assert.equal((await call(t.app, { method: 'DELETE', url: `/api/api-keys/${key.json.id}`, token: shop.token })).statusCode, 200);
       const closed = await Promise.race([sock.closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
       assert.deepEqual(closed, { code: 4001, reason: 'invalid_api_key' });
+    });
+
+    test('a connection closes when its session ends (logout) or its shop is suspended', async () => {
+      const shop2 = await createShop(t.app);
+      const a = await rawSocket(url.ws, { authorization: `Bearer ${shop2.token}` });
+      await a.next('welcome');
+      assert.equal((await call(t.app, { method: 'POST', url: '/api/auth/logout', token: shop2.token, body: {} })).statusCode, 204);
+      assert.equal((await Promise.race([a.closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]))?.code, 4001);
+      const fresh2 = (await login(t.app, shop2.slug, shop2.email)).json.access_token as string;
+      const b = await rawSocket(url.ws, { authorization: `Bearer ${fresh2}` });
+      await b.next('welcome');
+      const s = await call(t.app, { method: 'POST', url: `/api/platform/tenants/${shop2.tenantId}/suspend`, body: { reason: 'unpaid' }, token: PLATFORM_SECRET });
+      assert.equal(s.statusCode, 200, s.body);
+      assert.deepEqual(await Promise.race([b.closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]), { code: 4003, reason: 'tenant_suspended' });
+    });
+
+    test('staff see stock adjustments on the inventory channel; a customer sees their own orders change', async () => {
+      await fresh(shop);
+      await publish(t.db, t.app);
+      const inbox = new Inbox();
+      const rt = open({ token: shop.token });
+      rt.subscribe('inventory', inbox.handlers('inventory'));
+      await rt.whenOpen();
+      await new Promise((r) => setTimeout(r, 200));
+      const adj = await call(t.app, { method: 'POST', url: '/api/inventory/adjustments', token: shop.token, body: { variant_id: cat.v.NOTE, reason: 'count', set_to: 77 } });
+      assert.equal(adj.statusCode, 201, adj.body);
+      await publish(t.db, t.app);
+      await inbox.until('the count', () => inbox.of('inventory', 'inventory.changed').length >= 1);
+      const change = (inbox.of('inventory', 'inventory.changed')[0]?.data.changes as { variant_id: string; available: number }[])[0];
+      assert.deepEqual([change?.variant_id, change?.available], [cat.v.NOTE, 77]);
+
+      const email = `mine-${Date.now()}@example.com`;
+      await call(t.app, { method: 'POST', url: '/api/customers/register', pk: shop.pk, body: { email, password: PASSWORD } });
+      const customer = (await call(t.app, { method: 'POST', url: '/api/customers/login', pk: shop.pk, body: { email, password: PASSWORD } })).json.access_token as string;
+      const cart = await call(t.app, { method: 'POST', url: '/api/carts', token: customer, body: { lines: [{ variant_id: cat.v.NOTE, quantity: 1 }] } });
+      const placed = await call(t.app, { method: 'POST', url: '/api/orders', token: customer, body: { cart_id: cart.json.id, payment: { provider: 'manual' } } });
+      assert.equal(placed.statusCode, 201, placed.body);
+      await publish(t.db, t.app);
+      const mine = new Inbox();
+      const c = open({ token: customer });
+      c.subscribe('me/orders', mine.handlers('me/orders'), { epoch: null, position: 0 });
+      await mine.until('the order from the history', () => mine.of('me/orders').length >= 1);
+      assert.equal((await call(t.app, { method: 'POST', url: `/api/orders/${placed.json.id}/capture`, token: shop.token, body: {} })).statusCode, 200);
+      await publish(t.db, t.app);
+      await mine.until('paid', () => mine.of('me/orders', 'order.paid').length === 1);
+      assert.deepEqual(mine.of('me/orders').map((m) => [m.event, m.data.order_id]), [['order.created', placed.json.id], ['order.paid', placed.json.id]]);
     });
 
     test('the order chat: a customer’s message reaches staff, is listed over REST, and read receipts flow back', async () => {
@@ -432,6 +478,26 @@ describe('realtime across nodes, and shutdown', () => {
       for (const c of clients) c.close();
       await node2.close();
       await db2.destroy();
+      await t.close();
+    }
+  });
+
+  test('connection limits: per address and per shop', async () => {
+    const t = await startApp(engines()[0]!, { env: { REALTIME_MAX_CONNECTIONS_PER_IP: '2', REALTIME_MAX_CONNECTIONS_PER_SHOP: '1' } });
+    try {
+      const u = await listen(t.app);
+      const shop = await createShop(t.app);
+      const a = await rawSocket(u.ws, { authorization: `Bearer ${shop.token}` });
+      await a.next('welcome');
+      const b = await rawSocket(u.ws, { authorization: `Bearer ${shop.token}` });
+      assert.deepEqual(await b.closed, { code: 4029, reason: 'too_many_connections' }, 'the shop holds one');
+      await new Promise((r) => setTimeout(r, 100));
+      const c = await rawSocket(u.ws);
+      const d = await rawSocket(u.ws);
+      assert.deepEqual(await d.closed, { code: 4029, reason: 'too_many_connections' }, 'the address holds two');
+      c.ws.close();
+      a.ws.close();
+    } finally {
       await t.close();
     }
   });

@@ -19,7 +19,7 @@ export class Subscription {
   epoch: string | null;
   private catching = false;
   private queue: ChannelMessage[] = [];
-  private readonly feed: Feed;
+  readonly feed: Feed;
   private readonly listener: Listener;
 
   constructor(feed: Feed, listener: Listener, epoch: string | null, position: number) {
@@ -97,6 +97,8 @@ export class Feed {
   epoch: string | null = null;
   position = 0;
   readonly subs = new Set<Subscription>();
+  /** Joins still reading the history: the feed is kept while any is in flight. */
+  joining = 0;
   private loaded = false;
   private filling = false;
   private readonly pending = new Map<number, ChannelMessage>();

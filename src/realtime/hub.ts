@@ -184,6 +184,7 @@ export class RealtimeHub implements Host {
     const tenantId = (conn.principal as TenantPrincipal).tenantId;
     const feed = this.feedOf(tenantId, key);
     let sub: Subscription;
+    feed.joining++;
     try {
       await feed.ready;
       if (since) {
@@ -197,9 +198,11 @@ export class RealtimeHub implements Host {
         sub = new Subscription(feed, listener, feed.epoch, feed.position);
       }
     } catch (e) {
+      feed.joining--;
       this.dropIfIdle(feed);
       throw e;
     }
+    feed.joining--;
     if (conn.closed) {
       this.dropIfIdle(feed);
       return null;
@@ -209,18 +212,13 @@ export class RealtimeHub implements Host {
     return sub;
   }
 
-  leave(conn: Connection, sub: Subscription): void {
-    const tenantId = conn.principal?.tenantId;
-    for (const f of this.feeds.values()) {
-      if (f.tenantId === tenantId && f.subs.delete(sub)) {
-        this.dropIfIdle(f);
-        return;
-      }
-    }
+  leave(_conn: Connection, sub: Subscription): void {
+    if (sub.feed.subs.delete(sub)) this.dropIfIdle(sub.feed);
   }
 
   private dropIfIdle(f: Feed): void {
-    if (f.subs.size === 0) this.feeds.delete(`${f.tenantId} ${f.key}`);
+    const id = `${f.tenantId} ${f.key}`;
+    if (f.subs.size === 0 && f.joining === 0 && this.feeds.get(id) === f) this.feeds.delete(id);
   }
 
   private onBus(m: BusMessage): void {

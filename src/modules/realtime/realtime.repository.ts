@@ -69,14 +69,9 @@ export const realtimeRepository = {
       .execute();
   },
   /** Drops history older than a time; the channel rows (epoch, position) stay. */
-  async prune(db: Executor, before: string, limit: number): Promise<number> {
-    const rows = await db.selectFrom('realtime_messages').select(['tenant_id', 'channel', 'position']).where('created_at', '<', before).limit(limit).execute();
-    let n = 0;
-    for (const r of rows) {
-      const res = await db.deleteFrom('realtime_messages').where('tenant_id', '=', r.tenant_id).where('channel', '=', r.channel).where('position', '=', r.position).executeTakeFirst();
-      n += Number(res.numDeletedRows);
-    }
-    return n;
+  async prune(db: Executor, before: string): Promise<number> {
+    const r = await db.deleteFrom('realtime_messages').where('created_at', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
   },
 
   // --- the live dashboard -------------------------------------------------------------------------------------

@@ -68,12 +68,7 @@ export async function messagesOfEvents(db: Executor, events: readonly { tenant_i
 /** Drops channel history older than the hours kept, and the dashboard's per-minute rows older than two hours. */
 export async function pruneRealtime(db: Executor, clock: Clock, historyHours: number): Promise<{ messages: number; minutes: number }> {
   const now = clock.now().getTime();
-  let messages = 0;
-  for (;;) {
-    const n = await repo.prune(db, new Date(now - historyHours * 3_600_000).toISOString(), 1000);
-    messages += n;
-    if (n < 1000) break;
-  }
+  const messages = await repo.prune(db, new Date(now - historyHours * 3_600_000).toISOString());
   const minutes = await repo.pruneMinutes(db, minuteOf(new Date(now - 2 * 3_600_000)));
   return { messages, minutes };
 }
