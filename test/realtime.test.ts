@@ -482,8 +482,8 @@ describe('realtime across nodes, and shutdown', () => {
     }
   });
 
-  test('connection limits: per address and per shop', async () => {
-    const t = await startApp(engines()[0]!, { env: { REALTIME_MAX_CONNECTIONS_PER_IP: '2', REALTIME_MAX_CONNECTIONS_PER_SHOP: '1' } });
+  test('limits: connections per address and per shop, frame size, chat messages per minute', async () => {
+    const t = await startApp(engines()[0]!, { env: { REALTIME_MAX_CONNECTIONS_PER_IP: '2', REALTIME_MAX_CONNECTIONS_PER_SHOP: '1', REALTIME_MAX_MESSAGE_BYTES: '1024', REALTIME_CHAT_PER_MINUTE: '2' } });
     try {
       const u = await listen(t.app);
       const shop = await createShop(t.app);
@@ -495,8 +495,18 @@ describe('realtime across nodes, and shutdown', () => {
       const c = await rawSocket(u.ws);
       const d = await rawSocket(u.ws);
       assert.deepEqual(await d.closed, { code: 4029, reason: 'too_many_connections' }, 'the address holds two');
+      // A frame past REALTIME_MAX_MESSAGE_BYTES closes with 1009.
+      a.ws.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(2000) }));
+      assert.equal((await a.closed).code, 1009);
       c.ws.close();
-      a.ws.close();
+      // Chat messages per sender and minute, counted across transports: the third is refused.
+      const cat = await seedCatalogue(t.app, shop);
+      const o = await call(t.app, { method: 'POST', url: '/api/orders', token: shop.token, body: { lines: [{ variant_id: cat.v.MUG, quantity: 1 }], email: 'r@example.com', payment: { provider: 'manual' } } });
+      for (const expected of [201, 201, 429]) {
+        const r = await call(t.app, { method: 'POST', url: `/api/orders/${o.json.id}/messages`, token: shop.token, body: { body: 'Hello' } });
+        assert.equal(r.statusCode, expected, r.body);
+        if (expected === 429) assert.equal(problemOf(r).code, 'chat_rate_limited');
+      }
     } finally {
       await t.close();
     }

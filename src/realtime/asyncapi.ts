@@ -1,3 +1,4 @@
+import { ORDER_EVENT_TYPES } from '../modules/events/index.ts';
 import { VERSION } from '../version.ts';
 import { CLOSE } from './protocol.ts';
 
@@ -27,7 +28,7 @@ const live = (address: string, title: string, description: string, event: string
   'x-history': false,
 });
 
-const ORDER_EVENTS = ['order.created', 'order.paid', 'order.partially_fulfilled', 'order.fulfilled', 'order.completed', 'order.cancelled', 'order.partially_refunded', 'order.refunded', 'payment.failed'];
+const ORDER_EVENTS = [...ORDER_EVENT_TYPES];
 
 /** The AsyncAPI 3.0 description of the realtime API (served at /api/asyncapi.json; docs/realtime.md explains it). */
 export const ASYNCAPI = {

@@ -23,6 +23,19 @@ export type EventType =
   | 'order.message_created'
   | 'order.messages_read';
 
+/** The events of an order's life, in the order they can happen (feeds, webhooks and the realtime channels list them). */
+export const ORDER_EVENT_TYPES = [
+  'order.created',
+  'order.paid',
+  'order.partially_fulfilled',
+  'order.fulfilled',
+  'order.completed',
+  'order.cancelled',
+  'order.partially_refunded',
+  'order.refunded',
+  'payment.failed',
+] as const satisfies readonly EventType[];
+
 export async function emitEvent(db: Executor, tenantId: string, type: EventType, aggregateId: string, payload: Record<string, unknown>, at: string, version = 1): Promise<string> {
   const id = newId('event');
   await repo.insert(db, { tenant_id: tenantId, id, type, version, aggregate_id: aggregateId, payload: JSON.stringify(payload), created_at: at, published_at: null });

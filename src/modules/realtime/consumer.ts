@@ -1,20 +1,10 @@
 import type { Executor } from '../../context.ts';
 import { localDate } from '../../lib/timezones.ts';
-import type { EventConsumer, OutboxEvent } from '../events/index.ts';
+import { ORDER_EVENT_TYPES, type EventConsumer, type OutboxEvent } from '../events/index.ts';
 import { customerOrdersKey } from './channels.ts';
 import { realtimeRepository as repo } from './realtime.repository.ts';
 
-const ORDER_EVENTS = [
-  'order.created',
-  'order.paid',
-  'order.partially_fulfilled',
-  'order.fulfilled',
-  'order.completed',
-  'order.cancelled',
-  'order.partially_refunded',
-  'order.refunded',
-  'payment.failed',
-] as const;
+const ORDER_EVENTS = ORDER_EVENT_TYPES;
 const TYPES = [...ORDER_EVENTS, 'inventory.changed', 'inventory.low', 'order.message_created', 'order.messages_read'] as const;
 
 interface Out {
@@ -58,9 +48,9 @@ async function messagesOf(db: Executor, e: OutboxEvent, p: Record<string, unknow
       return [{ key: 'inventory', type: e.type, data }];
     case 'inventory.changed': {
       const changes = (p.changes ?? []) as { variant_id: string }[];
-      const variants = await repo.availability(db, e.tenant_id, [...new Set(changes.map((c) => c.variant_id))]);
+      const variants = await repo.stockByVariant(db, e.tenant_id, { variantIds: [...new Set(changes.map((c) => c.variant_id))] });
       const products = [...new Set(variants.map((v) => v.product_id))];
-      const all = await repo.variantsOfProducts(db, e.tenant_id, products);
+      const all = await repo.stockByVariant(db, e.tenant_id, { productIds: products });
       return [
         { key: 'inventory', type: e.type, data },
         // The storefront sees in stock or not, never the count (as in the REST catalogue).

@@ -130,27 +130,16 @@ export const realtimeRepository = {
       .limit(limit)
       .execute();
   },
-  /** Variants with their product and stock summed over locations (what a storefront's availability shows). */
-  async availability(db: Executor, tenantId: string, variantIds: readonly string[]) {
-    if (variantIds.length === 0) return [];
+  /** Variants with their product and stock summed over locations — some variants, or every variant of some products. */
+  async stockByVariant(db: Executor, tenantId: string, which: { variantIds: readonly string[] } | { productIds: readonly string[] }) {
+    const ids = 'variantIds' in which ? which.variantIds : which.productIds;
+    if (ids.length === 0) return [];
     return db
       .selectFrom('variants as v')
       .leftJoin('stock_levels as s', (j) => j.onRef('s.tenant_id', '=', 'v.tenant_id').onRef('s.variant_id', '=', 'v.id'))
       .select(['v.id as variant_id', 'v.product_id', (eb) => eb.fn.coalesce(eb.fn.sum<number | string>('s.available'), eb.lit(0)).as('available')])
       .where('v.tenant_id', '=', tenantId)
-      .where('v.id', 'in', variantIds)
-      .groupBy(['v.id', 'v.product_id'])
-      .execute();
-  },
-  /** All variants of some products, with their stock (a product's availability message names every variant). */
-  async variantsOfProducts(db: Executor, tenantId: string, productIds: readonly string[]) {
-    if (productIds.length === 0) return [];
-    return db
-      .selectFrom('variants as v')
-      .leftJoin('stock_levels as s', (j) => j.onRef('s.tenant_id', '=', 'v.tenant_id').onRef('s.variant_id', '=', 'v.id'))
-      .select(['v.id as variant_id', 'v.product_id', (eb) => eb.fn.coalesce(eb.fn.sum<number | string>('s.available'), eb.lit(0)).as('available')])
-      .where('v.tenant_id', '=', tenantId)
-      .where('v.product_id', 'in', productIds)
+      .where('variantIds' in which ? 'v.id' : 'v.product_id', 'in', ids)
       .groupBy(['v.id', 'v.product_id'])
       .orderBy('v.id')
       .execute();

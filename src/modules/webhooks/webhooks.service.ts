@@ -1,6 +1,6 @@
 import { assertOutsideTransaction } from '../../lib/outside.ts';
 import { assertRoom } from '../../lib/limits.ts';
-import type { EventConsumer, EventType } from '../events/index.ts';
+import { ORDER_EVENT_TYPES, type EventConsumer, type EventType } from '../events/index.ts';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { Ctx, Executor } from '../../context.ts';
@@ -16,15 +16,7 @@ import { webhooksRepository as repo } from './webhooks.repository.ts';
 
 export const WEBHOOK_EVENTS: readonly (EventType | '*')[] = [
   '*',
-  'order.created',
-  'order.paid',
-  'order.partially_fulfilled',
-  'order.fulfilled',
-  'order.completed',
-  'order.cancelled',
-  'order.partially_refunded',
-  'order.refunded',
-  'payment.failed',
+  ...ORDER_EVENT_TYPES,
   'inventory.low',
   'inventory.changed',
   'customer.created',
