@@ -38,6 +38,7 @@ import { RealtimeHub } from './realtime/hub.ts';
 import { registerRealtime } from './realtime/plugin.ts';
 import { MemoryPresence, RedisPresence } from './realtime/presence.ts';
 import { OutboxWake } from './realtime/wake.ts';
+import { graphqlAuth, graphqlRoutes, registerGraphql } from './graphql/plugin.ts';
 import { rateLimited } from './lib/errors.ts';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { buildPayments, type PaymentGateway, type PaymentProvider } from './modules/payments/index.ts';
@@ -171,7 +172,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   registerErrorHandling(app);
   await registerSecurity(app, config);
   await registerOpenApi(app, { version: VERSION, publicUrl: config.publicUrl });
+  app.addHook('onRoute', graphqlRoutes);
   registerAuth(app, { auth, limits, platformSecret: config.platformSecret });
+  graphqlAuth(app, deps);
   // This process as a live node: a retry can tell a request in flight here from one whose process died.
   const nodes = new NodeRegistry({ db, clock, log: app.log, kind: 'api' });
   app.addHook('onReady', () => nodes.start());
@@ -222,6 +225,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await registerRealtime(app, deps, hub);
   app.addHook('onReady', () => hub.start());
   app.addHook('onClose', () => wake.close());
+
+  // GraphQL over the same services and policy; subscriptions through the realtime hub.
+  await registerGraphql(app, deps, hub, { ...config.graphql, costLimiter: makeLimiter(redis, prefix, 'graphql-cost', config.graphql.costPerMinute, 60) });
 
   app.addHook('onClose', async () => {
     if (redis) await redis.quit().catch(() => redis.disconnect());

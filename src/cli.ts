@@ -13,6 +13,8 @@ import { seedDemo } from './seed.ts';
 import { handleSignals, startServer } from './server.ts';
 import { signup } from './workflows/signup.ts';
 import { VERSION } from './version.ts';
+import { buildSchema, printSchema } from 'graphql';
+import { SDL } from './graphql/sdl.ts';
 import { Redis } from 'ioredis';
 import { RedisBus } from './realtime/bus.ts';
 import { relayCommitted } from './realtime/relay.ts';
@@ -122,6 +124,15 @@ program
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+  });
+
+program
+  .command('graphql')
+  .description('The GraphQL API')
+  .command('schema')
+  .description('Print the GraphQL schema (SDL) the server serves: `stockroom graphql schema > schema.graphql`')
+  .action(() => {
+    process.stdout.write(`${printSchema(buildSchema(SDL))}\n`);
   });
 
 program

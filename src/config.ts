@@ -59,6 +59,12 @@ export const EnvSchema = Type.Object({
   REALTIME_HISTORY_HOURS: Int(24, 1, 720, 'How long channel history is kept for clients that resume; older gaps are told to refetch'),
   REALTIME_HEARTBEAT_SECONDS: Int(25, 1, 300, 'Ping interval; a client silent for two intervals is dropped'),
   REALTIME_MAX_BUFFER_BYTES: Int(1_048_576, 16_384, 67_108_864, 'Unsent bytes a slow client may pile up before it is dropped (close code 4008)'),
+  GRAPHIQL: Type.Unsafe<'auto' | 'true' | 'false'>({ type: 'string', enum: ['auto', 'true', 'false'], default: 'auto', description: 'Serve GraphiQL at /graphiql: auto = in development only' }),
+  GRAPHQL_INTROSPECTION: Type.Unsafe<'auto' | 'true' | 'false'>({ type: 'string', enum: ['auto', 'true', 'false'], default: 'auto', description: 'Answer GraphQL introspection: auto = everywhere but production' }),
+  GRAPHQL_MAX_DEPTH: Int(12, 2, 50, 'Deepest GraphQL operation accepted'),
+  GRAPHQL_MAX_COST: Int(20_000, 10, 10_000_000, 'Most cost points one GraphQL operation may have (each field 1, times the items of the lists around it)'),
+  GRAPHQL_MAX_ALIASES: Int(30, 1, 1000, 'Most aliased fields in one GraphQL operation'),
+  GRAPHQL_COST_PER_MINUTE: Int(2_000_000, 100, 1_000_000_000, 'GraphQL cost points one caller may spend per minute'),
   SHUTDOWN_TIMEOUT_SECONDS: Int(10, 1, 600, 'Grace period for in-flight requests on SIGTERM'),
 });
 
@@ -86,6 +92,7 @@ export interface Config {
   login: { maxFailures: number; lockoutSeconds: number };
   seedDemo: boolean;
   shutdownTimeoutSeconds: number;
+  graphql: { graphiql: boolean; introspection: boolean; maxDepth: number; maxCost: number; maxAliases: number; costPerMinute: number };
   realtime: { maxPerShop: number; maxPerIp: number; maxMessageBytes: number; messagesPerSecond: number; chatPerMinute: number; historyHours: number; heartbeatSeconds: number; maxBufferBytes: number };
   paymentProviders: ('manual' | 'test' | 'stripe')[];
   stripe: { secretKey: string; webhookSecret: string | null; apiUrl: string | null } | null;
@@ -186,6 +193,14 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
     stripe: env.STRIPE_SECRET_KEY ? { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET || null, apiUrl: env.STRIPE_API_URL || null } : null,
     paymentCalls: { timeoutMs: env.PAYMENT_TIMEOUT_MS, breakerFailures: env.PAYMENT_BREAKER_FAILURES, breakerOpenSeconds: env.PAYMENT_BREAKER_OPEN_SECONDS },
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
+    graphql: {
+      graphiql: env.GRAPHIQL === 'true' || (env.GRAPHIQL === 'auto' && env.NODE_ENV === 'development'),
+      introspection: env.GRAPHQL_INTROSPECTION === 'true' || (env.GRAPHQL_INTROSPECTION === 'auto' && env.NODE_ENV !== 'production'),
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxCost: env.GRAPHQL_MAX_COST,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      costPerMinute: env.GRAPHQL_COST_PER_MINUTE,
+    },
     realtime: {
       maxPerShop: env.REALTIME_MAX_CONNECTIONS_PER_SHOP,
       maxPerIp: env.REALTIME_MAX_CONNECTIONS_PER_IP,

@@ -47,6 +47,10 @@ export function testConfig(engine: Engine, dataDir: string, dbConfig: Config['da
   return { ...cfg, database: dbConfig };
 }
 
+/** Statements run through test databases, for tests that count them (no N+1). */
+export const statements = { count: 0 };
+const onQuery = () => void statements.count++;
+
 export interface TestDb {
   db: Db;
   database: Config['database'];
@@ -57,7 +61,7 @@ export interface TestDb {
 export async function freshDatabase(engine: Engine, dataDir: string): Promise<TestDb> {
   if (engine.name === 'sqlite') {
     const database = { dialect: 'sqlite' as const, file: join(dataDir, `test-${randomBytes(4).toString('hex')}.db`) };
-    const db = createDb(database);
+    const db = createDb(database, { onQuery });
     return { db, database, drop: () => db.destroy() };
   }
   const adminUrl = process.env.TEST_DATABASE_URL as string;
@@ -67,7 +71,7 @@ export async function freshDatabase(engine: Engine, dataDir: string): Promise<Te
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const database = { dialect: 'postgres' as const, url: url.toString(), poolMax: 10 };
-  const db = createDb(database);
+  const db = createDb(database, { onQuery });
   return {
     db,
     database,

@@ -30,6 +30,10 @@ export const catalogRepository = {
   async insertCategory(db: Executor, row: CategoriesTable) {
     await db.insertInto('categories').values(row).execute();
   },
+  async categoriesByIds(db: Executor, tenantId: string, ids: readonly string[]) {
+    if (ids.length === 0) return [];
+    return db.selectFrom('categories').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+  },
   async findCategory(db: Executor, tenantId: string, id: string) {
     return db.selectFrom('categories').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   },

@@ -32,6 +32,11 @@ export interface Category {
 
 const toCategory = (c: CategoriesTable): Category => ({ id: c.id, parent_id: c.parent_id, name: c.name, handle: c.handle, position: c.position, created_at: c.created_at, updated_at: c.updated_at });
 
+/** Some categories by id (a GraphQL page's categories in one query); unknown ids are left out. */
+export async function categoriesByIds(ctx: Ctx, ids: readonly string[]): Promise<Category[]> {
+  return (await repo.categoriesByIds(ctx.db, ctx.tenantId, ids)).map(toCategory);
+}
+
 /** A page of the category tree as a flat list with parent ids, in menu order (position, then id). */
 export async function listCategories(ctx: Ctx, page: PageRequest): Promise<Page<Category>> {
   const rows = await repo.pageCategories(ctx.db, ctx.tenantId, page.limit, decodeKeyCursor(page.cursor));

@@ -3,6 +3,6 @@
  * and workflows read of them (sellable variants for pricing, carts and checkout).
  */
 export { addVariant, createProduct, deleteVariant, getProduct, listProducts, sellableVariants, updateProduct, updateVariant, type Product, type SellableVariant, type Variant } from './catalog.service.ts';
-export { createCategory, deleteCategory, listCategories, updateCategory, type Category } from './categories.service.ts';
+export { categoriesByIds, createCategory, deleteCategory, listCategories, updateCategory, type Category } from './categories.service.ts';
 export { createCollection, deleteCollection, getCollection, listCollections, updateCollection, type Collection } from './collections.service.ts';
 export { Amount } from './catalog.schemas.ts';
