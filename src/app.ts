@@ -171,8 +171,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   registerValidation(app);
   registerErrorHandling(app);
   await registerSecurity(app, config);
-  await registerOpenApi(app, { version: VERSION, publicUrl: config.publicUrl });
+  // GraphQL's routes (mounted later by mercurius) declare their access before the OpenAPI and auth hooks read it.
   app.addHook('onRoute', graphqlRoutes);
+  await registerOpenApi(app, { version: VERSION, publicUrl: config.publicUrl });
   registerAuth(app, { auth, limits, platformSecret: config.platformSecret });
   graphqlAuth(app, deps);
   // This process as a live node: a retry can tell a request in flight here from one whose process died.

@@ -22,7 +22,7 @@ function files(dir: string): string[] {
 
 const all = files(SRC).map((p) => ({ path: relative(SRC, p), text: readFileSync(p, 'utf8') }));
 /** The REST transport and the composition root: the only places that know HTTP. */
-const transport = (p: string) => p.startsWith('http/') || p.startsWith('realtime/') || p.endsWith('.routes.ts') || p === 'app.ts' || p === 'server.ts' || p === 'cli.ts';
+const transport = (p: string) => p.startsWith('http/') || p.startsWith('realtime/') || p.startsWith('graphql/') || p.endsWith('.routes.ts') || p === 'app.ts' || p === 'server.ts' || p === 'cli.ts';
 /** Code allowed to build SQL: repositories, the database layer. */
 const sqlAllowed = (p: string) => p.endsWith('.repository.ts') || p.startsWith('db/');
 /**

@@ -32,9 +32,26 @@ export interface GraphqlOptions {
   costPerMinute: number;
 }
 
-/** Marks mercurius's routes: access is checked per field, by the same declarations as REST. */
-export function graphqlRoutes(route: { url: string; config?: Record<string, unknown> }): void {
-  if (route.url === '/graphql' || route.url.startsWith('/graphiql')) route.config = { ...(route.config ?? {}), access: { public: true }, graphql: true };
+/**
+ * Marks mercurius's routes: access is checked per field, by the same declarations as REST; and describes them in
+ * the OpenAPI document (the schema itself is at /graphql's introspection and in schema.graphql).
+ */
+export function graphqlRoutes(route: { url: string; method: string | string[]; config?: Record<string, unknown>; schema?: Record<string, unknown> }): void {
+  if (route.url !== '/graphql' && !route.url.startsWith('/graphiql')) return;
+  route.config = { ...(route.config ?? {}), access: { public: true }, graphql: true };
+  if (route.url.startsWith('/graphiql')) {
+    route.schema = { ...(route.schema ?? {}), hide: true };
+    return;
+  }
+  const post = route.method === 'POST' || (Array.isArray(route.method) && route.method.includes('POST'));
+  route.schema = {
+    ...(route.schema ?? {}),
+    tags: ['graphql'],
+    operationId: post ? 'graphqlPost' : 'graphqlGet',
+    summary: post ? 'Run a GraphQL query or mutation (schema: schema.graphql, docs/graphql.md)' : 'Run a GraphQL query by GET (persisted queries); upgrade to a WebSocket for subscriptions (graphql-transport-ws)',
+    description: 'The same credentials as REST (Authorization, X-Publishable-Key); errors carry REST’s codes in extensions.code. Mutations honour Idempotency-Key.',
+    response: { ...((route.schema?.response as Record<string, unknown> | undefined) ?? {}), 200: { description: 'A GraphQL response: { data, errors }', type: 'object', additionalProperties: true } },
+  };
 }
 
 function headerCredentials(req: FastifyRequest): Credentials {
