@@ -38,7 +38,7 @@ import { RealtimeHub } from './realtime/hub.ts';
 import { registerRealtime } from './realtime/plugin.ts';
 import { MemoryPresence, RedisPresence } from './realtime/presence.ts';
 import { OutboxWake } from './realtime/wake.ts';
-import { graphqlAuth, graphqlRoutes, registerGraphql } from './graphql/plugin.ts';
+import { graphqlAuth, graphqlCache, graphqlRoutes, registerGraphql } from './graphql/plugin.ts';
 import { rateLimited } from './lib/errors.ts';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { buildPayments, type PaymentGateway, type PaymentProvider } from './modules/payments/index.ts';
@@ -176,6 +176,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await registerOpenApi(app, { version: VERSION, publicUrl: config.publicUrl });
   registerAuth(app, { auth, limits, platformSecret: config.platformSecret });
   graphqlAuth(app, deps);
+  graphqlCache(app, deps);
   // This process as a live node: a retry can tell a request in flight here from one whose process died.
   const nodes = new NodeRegistry({ db, clock, log: app.log, kind: 'api' });
   app.addHook('onReady', () => nodes.start());

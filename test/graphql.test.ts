@@ -51,6 +51,26 @@ for (const engine of engines()) {
       assert.deepEqual(again.data, order.data);
     });
 
+    test('storefront catalogue answers are cached per shop until the catalogue changes (ETag, 304)', async () => {
+      shop.token = (await login(t.app, shop.slug, shop.email)).json.access_token as string;
+      const body = { query: '{ products(first: 50) { nodes { title variants { inStock } } } }' };
+      const first = await call(t.app, { method: 'POST', url: '/graphql', pk: shop.pk, body });
+      const etag = first.headers.etag as string;
+      assert.ok(etag);
+      const again = await call(t.app, { method: 'POST', url: '/graphql', pk: shop.pk, body, headers: { 'if-none-match': etag } });
+      assert.equal(again.statusCode, 304);
+      await call(t.app, { method: 'POST', url: '/api/products', token: shop.token, body: { title: 'Fresh arrival', status: 'active', variants: [{ sku: 'FRESH-1', price: 990, stock: 3 }] } });
+      const after = await call(t.app, { method: 'POST', url: '/graphql', pk: shop.pk, body, headers: { 'if-none-match': etag } });
+      assert.equal(after.statusCode, 200);
+      assert.match(after.body, /Fresh arrival/);
+      // Another shop's storefront never gets this shop's cached answer.
+      const theirs = await call(t.app, { method: 'POST', url: '/graphql', pk: other.pk, body });
+      assert.doesNotMatch(theirs.body, /Fresh arrival|Mug/);
+      // Staff are not served from the storefront's cache (they see counts).
+      const staff = await call(t.app, { method: 'POST', url: '/graphql', token: shop.token, body: { query: '{ products(first: 50) { nodes { title variants { available } } } }' } });
+      assert.match(staff.body, /"available":\d/);
+    });
+
     test('errors carry REST’s codes: not found, permission, validation, bad credentials', async () => {
       shop.token = (await login(t.app, shop.slug, shop.email)).json.access_token as string;
       other.token = (await login(t.app, other.slug, other.email)).json.access_token as string;
@@ -115,13 +135,14 @@ for (const engine of engines()) {
         const p = await call(t.app, { method: 'POST', url: '/api/products', token: shop.token, body: { title: `Item ${i}`, status: 'active', category_id: cats[i % 3], options: [{ name: 'Size', values: ['S', 'M'] }], variants: [{ sku: `N1-${i}-a`, price: 100 + i, stock: 5, option_values: { Size: 'S' } }, { sku: `N1-${i}-b`, price: 200 + i, stock: 0, option_values: { Size: 'M' } }] } });
         assert.equal(p.statusCode, 201, p.body);
       }
-      const q = 'query($n: Int) { products(first: $n) { nodes { id title variants { sku price inStock } category { id name parent { id } } } } }';
+      // Staff credentials: their answers are never cached, so every run really reads.
+      const q = 'query($n: Int) { products(first: $n) { nodes { id title variants { sku price inStock available } category { id name parent { id } } } } }';
       // The fewest of three runs: a background heartbeat may land inside one.
       const count = async (n: number) => {
         let fewest = Infinity;
         for (let i = 0; i < 3; i++) {
           const before = statements.count;
-          const r = await gql(q, { n }, { pk: shop.pk });
+          const r = await gql(q, { n }, { token: shop.token });
           fewest = Math.min(fewest, statements.count - before);
           assert.equal(r.errors, undefined, JSON.stringify(r.errors));
           assert.equal((r.data?.products as { nodes: unknown[] }).nodes.length, n);
@@ -208,6 +229,58 @@ describe('GraphQL subscriptions (graphql-transport-ws), across nodes', () => {
       if (node2 !== t.app) await node2.close();
       if (two) await two.db.destroy();
       await t.close();
+    }
+  });
+});
+
+describe('GraphQL: configuration, persisted queries, the typed client', () => {
+  test('introspection can be turned off (production default); APQ: a hash alone once the query is known', async () => {
+    const t = await startApp(engines()[0]!, { env: { GRAPHQL_INTROSPECTION: 'false' } });
+    try {
+      const shop = await createShop(t.app);
+      const ask = async (body: object) => JSON.parse((await call(t.app, { method: 'POST', url: '/graphql', pk: shop.pk, body })).body) as Gql;
+      const intro = await ask({ query: '{ __schema { types { name } } }' });
+      assert.equal(intro.errors?.[0]?.extensions.code, 'introspection_disabled');
+      const query = '{ products(first: 1) { nodes { id } } }';
+      const { createHash } = await import('node:crypto');
+      const sha256Hash = createHash('sha256').update(query).digest('hex');
+      const unknown = await ask({ extensions: { persistedQuery: { version: 1, sha256Hash } } });
+      assert.equal(unknown.errors?.[0]?.message, 'PersistedQueryNotFound');
+      const registered = await ask({ query, extensions: { persistedQuery: { version: 1, sha256Hash } } });
+      assert.ok(registered.data?.products);
+      const byHash = await ask({ extensions: { persistedQuery: { version: 1, sha256Hash } } });
+      assert.deepEqual(byHash.data, registered.data);
+      // GraphiQL is off outside development.
+      assert.equal((await call(t.app, { url: '/graphiql' })).statusCode, 404);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('the typed gql.tada client browses, fills a cart and checks out; its introspection types match schema.graphql', async () => {
+    const t = await startApp(engines()[0]!);
+    try {
+      const { listen } = await import('./realtime-helpers.ts');
+      const u = await listen(t.app);
+      const shop = await createShop(t.app);
+      await seedCatalogue(t.app, shop);
+      const { shop: buy } = await import('../examples/graphql-client.ts');
+      const r = await buy(`${u.http}/graphql`, shop.pk);
+      assert.equal(r.order.status, 'paid');
+      assert.ok(r.products >= 3 && r.total > 0);
+    } finally {
+      await t.close();
+    }
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'tada-'));
+    try {
+      const root = join(import.meta.dirname, '..');
+      execFileSync(process.execPath, [join(root, 'node_modules/gql.tada/bin/cli.js'), 'generate-output', '--output', join(dir, 'env.d.ts')], { cwd: root, stdio: 'pipe' });
+      assert.equal(readFileSync(join(dir, 'env.d.ts'), 'utf8'), readFileSync(join(root, 'examples/graphql-env.d.ts'), 'utf8'), 'run `npx gql.tada generate-output` after changing the schema');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,11 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule, getNamedType, isListType, isNonNullType, isObjectType, type DocumentNode, type FragmentDefinitionNode, type GraphQLObjectType, type GraphQLSchema, type SelectionSetNode, type ValidationContext, type ValueNode } from 'graphql';
+import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse, getNamedType, isListType, isNonNullType, isObjectType, type DocumentNode, type FragmentDefinitionNode, type GraphQLObjectType, type GraphQLSchema, type SelectionSetNode, type ValidationContext, type ValueNode } from 'graphql';
 import mercurius from 'mercurius';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { principalKey, type Principal } from '../context.ts';
 import type { Deps } from '../deps.ts';
 import { AppError, rateLimited } from '../lib/errors.ts';
+import { sha256 } from '../lib/crypto.ts';
+import { PageCache, sendEntry } from '../http/page-cache.ts';
+import { currentVersion } from '../modules/events/index.ts';
 import { Connection, type Credentials, type Wire } from '../realtime/connection.ts';
 import type { RealtimeHub } from '../realtime/hub.ts';
 import { buildLoaders, buildResolvers, type GqlContext } from './resolvers.ts';
@@ -18,6 +21,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     graphqlAuthError?: AppError | null;
+    graphqlCache?: { key: string; version: number };
   }
 }
 
@@ -287,6 +291,14 @@ export async function registerGraphql(app: FastifyInstance, deps: Deps, hub: Rea
     } as never,
   });
 
+  // GraphiQL (development by default) loads React and GraphiQL from unpkg and talks to /graphql: its own CSP.
+  if (o.graphiql) {
+    const csp = "default-src 'self'; script-src 'self' https://unpkg.com; style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://unpkg.com; font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; worker-src 'self' blob:; frame-ancestors 'none'";
+    app.addHook('onSend', async (req, reply) => {
+      if (req.url.startsWith('/graphiql')) reply.header('content-security-policy', csp);
+    });
+  }
+
   // connection_init credentials win over the upgrade request's headers.
   app.graphql.addHook('preSubscriptionParsing', async (_schema, _source, context) => {
     const c = context as unknown as { sub?: SubContext; connectionCredentials?: Credentials };
@@ -307,6 +319,53 @@ export async function registerGraphql(app: FastifyInstance, deps: Deps, hub: Rea
       throw rateLimited('rate_limited', `GraphQL budget spent: ${o.costPerMinute} cost points per minute`, e.msBeforeNext / 1000);
     }
     return undefined;
+  });
+}
+
+/** The catalogue's read fields: their answers are the same for every shopper of a shop, so they can be cached. */
+const CATALOGUE_FIELDS = new Set(['products', 'product', 'categories', 'collections', 'collection']);
+const cacheable = new Map<string, boolean>();
+
+/** Whether a query only reads the catalogue (no mutation, no introspection, nothing per caller). Memoised per text. */
+function catalogueOnly(query: string): boolean {
+  let v = cacheable.get(query);
+  if (v !== undefined) return v;
+  try {
+    const doc = parse(query);
+    v = doc.definitions.every((d) => d.kind === Kind.FRAGMENT_DEFINITION || (d.kind === Kind.OPERATION_DEFINITION && d.operation === 'query' && d.selectionSet.selections.every((s) => s.kind === Kind.FIELD && CATALOGUE_FIELDS.has(s.name.value))));
+  } catch {
+    v = false;
+  }
+  if (cacheable.size > 5000) cacheable.clear();
+  cacheable.set(query, v);
+  return v;
+}
+
+/**
+ * Storefront catalogue queries answered from a per-process cache while the shop's catalogue version is unchanged —
+ * the same rule as REST's catalogue pages (a write on any node bumps the version, so every node recomputes).
+ */
+export function graphqlCache(app: FastifyInstance, deps: Deps): void {
+  const pages = new PageCache(2000);
+  app.addHook('preHandler', async (req, reply) => {
+    if (!req.routeOptions.config?.graphql || req.url.startsWith('/graphiql')) return;
+    const p = req.principal;
+    if (req.graphqlAuthError || (p.kind !== 'shopper' && p.kind !== 'customer')) return;
+    const body = (req.method === 'POST' ? req.body : req.query) as { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown } | null;
+    if (!body || typeof body.query !== 'string' || !catalogueOnly(body.query)) return;
+    const variables = typeof body.variables === 'string' ? body.variables : JSON.stringify(body.variables ?? null);
+    const key = `${p.tenantId}|shop|${sha256(`${body.query}\n${variables}\n${String(body.operationName ?? '')}`)}`;
+    const version = await currentVersion(deps.db, p.tenantId, 'catalog');
+    const hit = pages.get(key, version);
+    if (hit) return sendEntry(req, reply, hit);
+    req.graphqlCache = { key, version };
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    const c = req.graphqlCache;
+    if (!c || reply.statusCode !== 200 || typeof payload !== 'string' || payload.includes('"errors"')) return payload;
+    const e = pages.set(c.key, c.version, payload);
+    reply.header('etag', e.etag);
+    return payload;
   });
 }
 
