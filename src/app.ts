@@ -221,7 +221,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   // A request that may have written events wakes the outbox publisher (here, or through Redis in the workers).
   const wake = new OutboxWake(redis, prefix);
   app.addHook('onResponse', async (req) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') wake.notify();
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS' && !req.readOnly) wake.notify();
   });
   app.decorate('realtime', { bus, hub, wake });
   await registerRealtime(app, deps, hub);

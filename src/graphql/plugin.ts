@@ -9,6 +9,7 @@ import { AppError, rateLimited } from '../lib/errors.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { PageCache, sendEntry } from '../http/page-cache.ts';
 import { currentVersion } from '../modules/events/index.ts';
+import { may } from '../policy/index.ts';
 import { Connection, type Credentials, type Wire } from '../realtime/connection.ts';
 import type { RealtimeHub } from '../realtime/hub.ts';
 import { buildLoaders, buildResolvers, type GqlContext } from './resolvers.ts';
@@ -95,7 +96,8 @@ export function operationCost(schema: GraphQLSchema, doc: DocumentNode, variable
   const root = op.operation === 'mutation' ? schema.getMutationType() : op.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
   if (!root) return 0;
   const value = (v: ValueNode | undefined): unknown => (!v ? undefined : v.kind === Kind.VARIABLE ? variables?.[v.name.value] : v.kind === Kind.INT ? Number(v.value) : undefined);
-  const walk = (set: SelectionSetNode, type: GraphQLObjectType, mult: number, depth: number): number => {
+  // `connection`: this selection set is a connection's, whose `nodes` list is already counted by its `first`.
+  const walk = (set: SelectionSetNode, type: GraphQLObjectType, mult: number, depth: number, connection = false): number => {
     if (depth > 50) return Infinity;
     let total = 0;
     for (const sel of set.selections) {
@@ -109,15 +111,15 @@ export function operationCost(schema: GraphQLSchema, doc: DocumentNode, variable
         const firstArg = def.args.find((a) => a.name === 'first');
         let items = 1;
         if (firstArg) items = Number(value(sel.arguments?.find((a) => a.name.value === 'first')?.value) ?? firstArg.defaultValue ?? 20);
-        else if (isListType(inner)) items = LIST_GUESS;
-        total += walk(sel.selectionSet, named, mult * Math.max(1, items), depth + 1);
+        else if (isListType(inner) && !(connection && (sel.name.value === 'nodes' || sel.name.value === 'edges'))) items = LIST_GUESS;
+        total += walk(sel.selectionSet, named, mult * Math.max(1, items), depth + 1, firstArg !== undefined);
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         const t = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
-        if (isObjectType(t)) total += walk(sel.selectionSet, t, mult, depth + 1);
+        if (isObjectType(t)) total += walk(sel.selectionSet, t, mult, depth + 1, connection);
       } else {
         const f = fragments.get(sel.name.value);
         const t = f ? schema.getType(f.typeCondition.name.value) : null;
-        if (f && isObjectType(t)) total += walk(f.selectionSet, t, mult, depth + 1);
+        if (f && isObjectType(t)) total += walk(f.selectionSet, t, mult, depth + 1, connection);
       }
     }
     return total;
@@ -322,39 +324,45 @@ export async function registerGraphql(app: FastifyInstance, deps: Deps, hub: Rea
   });
 }
 
-/** The catalogue's read fields: their answers are the same for every shopper of a shop, so they can be cached. */
+/** The catalogue's read fields: their answers are the same for every caller of one audience, so they can be cached. */
 const CATALOGUE_FIELDS = new Set(['products', 'product', 'categories', 'collections', 'collection']);
-const cacheable = new Map<string, boolean>();
+const shapes = new Map<string, { readOnly: boolean; catalogueOnly: boolean }>();
 
-/** Whether a query only reads the catalogue (no mutation, no introspection, nothing per caller). Memoised per text. */
-function catalogueOnly(query: string): boolean {
-  let v = cacheable.get(query);
-  if (v !== undefined) return v;
+/** What a query text is: only queries (no mutation: nothing to hand the outbox), and only catalogue reads. Memoised. */
+function shapeOf(query: string): { readOnly: boolean; catalogueOnly: boolean } {
+  let v = shapes.get(query);
+  if (v) return v;
   try {
-    const doc = parse(query);
-    v = doc.definitions.every((d) => d.kind === Kind.FRAGMENT_DEFINITION || (d.kind === Kind.OPERATION_DEFINITION && d.operation === 'query' && d.selectionSet.selections.every((s) => s.kind === Kind.FIELD && CATALOGUE_FIELDS.has(s.name.value))));
+    const ops = parse(query).definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+    const readOnly = ops.every((d) => d.operation === 'query');
+    v = { readOnly, catalogueOnly: readOnly && ops.every((d) => d.selectionSet.selections.every((s) => s.kind === Kind.FIELD && CATALOGUE_FIELDS.has(s.name.value))) };
   } catch {
-    v = false;
+    v = { readOnly: false, catalogueOnly: false };
   }
-  if (cacheable.size > 5000) cacheable.clear();
-  cacheable.set(query, v);
+  if (shapes.size > 5000) shapes.clear();
+  shapes.set(query, v);
   return v;
 }
 
 /**
- * Storefront catalogue queries answered from a per-process cache while the shop's catalogue version is unchanged —
- * the same rule as REST's catalogue pages (a write on any node bumps the version, so every node recomputes).
+ * Catalogue queries answered from a per-process cache while the shop's catalogue version is unchanged — the same
+ * rule as REST's catalogue pages (a write on any node bumps the version, so every node recomputes). Two audiences,
+ * as in REST: the storefront (publishable key, customers) and staff holding catalog:read (who see stock counts).
  */
 export function graphqlCache(app: FastifyInstance, deps: Deps): void {
   const pages = new PageCache(2000);
   app.addHook('preHandler', async (req, reply) => {
     if (!req.routeOptions.config?.graphql || req.url.startsWith('/graphiql')) return;
+    const body = (req.method === 'POST' ? req.body : req.query) as { query?: unknown; variables?: unknown; operationName?: unknown } | null;
+    if (!body || typeof body.query !== 'string') return;
+    const shape = shapeOf(body.query);
+    req.readOnly = shape.readOnly;
     const p = req.principal;
-    if (req.graphqlAuthError || (p.kind !== 'shopper' && p.kind !== 'customer')) return;
-    const body = (req.method === 'POST' ? req.body : req.query) as { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown } | null;
-    if (!body || typeof body.query !== 'string' || !catalogueOnly(body.query)) return;
+    if (!shape.catalogueOnly || req.graphqlAuthError || !('tenantId' in p)) return;
+    const audience = p.kind === 'shopper' || p.kind === 'customer' ? 'shop' : may(p, 'catalog:read') ? 'staff' : null;
+    if (!audience) return;
     const variables = typeof body.variables === 'string' ? body.variables : JSON.stringify(body.variables ?? null);
-    const key = `${p.tenantId}|shop|${sha256(`${body.query}\n${variables}\n${String(body.operationName ?? '')}`)}`;
+    const key = `${p.tenantId}|${audience}|${sha256(`${body.query}\n${variables}\n${String(body.operationName ?? '')}`)}`;
     const version = await currentVersion(deps.db, p.tenantId, 'catalog');
     const hit = pages.get(key, version);
     if (hit) return sendEntry(req, reply, hit);

@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by a transport that knows the request wrote nothing (a GraphQL query sent by POST): no wake-up. */
+    readOnly?: boolean;
+  }
+}
+
 /**
  * "The outbox may have new events": said by an API node after a request that may have written some, heard by
  * every process that runs an outbox publisher — in this process, and through Redis on the others — so events go
