@@ -102,6 +102,68 @@ for (const engine of engines()) {
       assert.deepEqual(codes(bad), ['graphql_validation_failed']);
     });
 
+    test('isolation per resolver: every field that takes an id answers not found for another shop’s', async () => {
+      shop.token = (await login(t.app, shop.slug, shop.email)).json.access_token as string;
+      other.token = (await login(t.app, other.slug, other.email)).json.access_token as string;
+      const o = await gql('mutation($i: CheckoutInput!) { checkout(input: $i) { id lines { id } } }', { i: { lines: [{ variantId: cat.v.NOTE, quantity: 1 }], email: 'iso@example.com', payment: { provider: 'manual' } } }, { token: shop.token });
+      const order = o.data?.checkout as { id: string; lines: { id: string }[] };
+      const cart = (await gql('mutation { cartCreate(input: { lines: [] }) { id } }', {}, { pk: shop.pk })).data?.cartCreate as { id: string };
+      const cartLine = (await gql('mutation($c: ID!, $v: ID!) { cartLinesAdd(cartId: $c, line: { variantId: $v, quantity: 1 }) { lines { id } } }', { c: cart.id, v: cat.v.MUG }, { pk: shop.pk })).data?.cartLinesAdd as { lines: { id: string }[] };
+      const customer = (await call(t.app, { method: 'POST', url: '/api/customers', token: shop.token, body: { email: 'iso-c@example.com' } })).json.id as string;
+      const product = (await call(t.app, { url: `/api/products?limit=1`, token: shop.token })).json.data?.[0]?.id as string;
+      const collection = (await call(t.app, { method: 'POST', url: '/api/collections', token: shop.token, body: { title: 'Iso', product_ids: [product] } })).json.id as string;
+      const asOther: [string, Record<string, unknown>][] = [
+        ['query($id: ID!) { order(id: $id) { id } }', { id: order.id }],
+        ['query($id: ID!) { product(id: $id) { id } }', { id: product }],
+        ['query($id: ID!) { collection(id: $id) { id } }', { id: collection }],
+        ['query($id: ID!) { customer(id: $id) { id } }', { id: customer }],
+        ['query($id: ID!) { stockLevels(variantId: $id) { available } }', { id: cat.v.MUG }],
+        ['mutation($id: ID!) { orderCapture(id: $id) { id } }', { id: order.id }],
+        ['mutation($id: ID!) { orderCancel(id: $id) { id } }', { id: order.id }],
+        ['mutation($id: ID!) { orderRefund(id: $id, input: { amount: 1 }) { id } }', { id: order.id }],
+        ['mutation($id: ID!) { orderFulfil(id: $id, input: { carrier: "X", trackingNumber: "1" }) { id } }', { id: order.id }],
+        ['mutation($id: ID!) { orderMessageSend(orderId: $id, body: "hi") { id } }', { id: order.id }],
+        ['mutation($id: ID!) { stockAdjust(input: { variantId: $id, reason: "count", setTo: 1 }) { available } }', { id: cat.v.MUG }],
+      ];
+      for (const [q, v] of asOther) assert.deepEqual(codes(await gql(q, v, { token: other.token })), ['resource_not_found'], q);
+      const asOtherShopper: [string, Record<string, unknown>][] = [
+        ['query($id: ID!) { cart(id: $id) { id } }', { id: cart.id }],
+        ['mutation($id: ID!, $v: ID!) { cartLinesAdd(cartId: $id, line: { variantId: $v, quantity: 1 }) { id } }', { id: cart.id, v: cat.v.MUG }],
+        ['mutation($id: ID!, $l: ID!) { cartLineUpdate(cartId: $id, lineId: $l, quantity: 2) { id } }', { id: cart.id, l: cartLine.lines[0]?.id }],
+        ['mutation($id: ID!, $l: ID!) { cartLineRemove(cartId: $id, lineId: $l) { id } }', { id: cart.id, l: cartLine.lines[0]?.id }],
+        ['mutation($id: ID!) { cartUpdate(cartId: $id, input: { email: "x@example.com" }) { id } }', { id: cart.id }],
+        ['mutation($id: ID!) { checkout(input: { cartId: $id, payment: { provider: "manual" } }) { id } }', { id: cart.id }],
+      ];
+      for (const [q, v] of asOtherShopper) assert.deepEqual(codes(await gql(q, v, { pk: other.pk })), ['resource_not_found'], q);
+      // Nothing of this shop in the other's lists either.
+      const lists = await gql('{ orders { nodes { id } } customers { nodes { id } } products { nodes { id } } collections { nodes { id } } discounts { nodes { id } } }', {}, { token: other.token });
+      assert.equal(lists.errors, undefined);
+      assert.equal(JSON.stringify(lists.data).includes(order.id) || JSON.stringify(lists.data).includes(customer) || JSON.stringify(lists.data).includes(product), false);
+    });
+
+    test('permissions per mutation: a staff user without the permission is refused each one', async () => {
+      const role = await call(t.app, { method: 'POST', url: '/api/roles', token: shop.token, body: { name: 'Reader', permissions: ['shop:read'] } });
+      await call(t.app, { method: 'POST', url: '/api/users', token: shop.token, body: { email: 'reader@example.com', name: 'R', password: PASSWORD, role_id: role.json.id } });
+      const reader = (await login(t.app, shop.slug, 'reader@example.com')).json.access_token as string;
+      const mutations = [
+        'mutation { cartCreate(input: {}) { id } }',
+        'mutation { checkout(input: { lines: [{ variantId: "var_x", quantity: 1 }], payment: { provider: "manual" } }) { id } }',
+        'mutation { orderCapture(id: "ord_x") { id } }',
+        'mutation { orderCancel(id: "ord_x") { id } }',
+        'mutation { orderRefund(id: "ord_x", input: { amount: 1 }) { id } }',
+        'mutation { orderFulfil(id: "ord_x", input: { carrier: "X", trackingNumber: "1" }) { id } }',
+        'mutation { orderMessageSend(orderId: "ord_x", body: "hi") { id } }',
+        'mutation { stockAdjust(input: { variantId: "var_x", reason: "count", setTo: 1 }) { available } }',
+        'mutation { customerCreate(input: { email: "n@example.com" }) { id } }',
+        'mutation { discountCreate(input: { code: "NOPE", kind: "percentage", value: 100 }) { id } }',
+        'mutation { webhookEndpointCreate(input: { url: "https://example.com/h", events: ["*"] }) { id } }',
+      ];
+      for (const m of mutations) assert.deepEqual(codes(await gql(m, {}, { token: reader })), ['permission_denied'], m);
+      for (const q of ['{ orders { nodes { id } } }', '{ customers { nodes { id } } }', '{ taxRates { nodes { id } } }', '{ jobs { nodes { id } } }', '{ salesReport(from: "2026-01-01", to: "2026-01-02") { currency } }', '{ webhookEndpoints { nodes { id } } }']) {
+        assert.deepEqual(codes(await gql(q, {}, { token: reader })), ['permission_denied'], q);
+      }
+    });
+
     test('staff refund by mutation; a clerk without the permission cannot', async () => {
       const o = await gql('mutation($i: CheckoutInput!) { checkout(input: $i) { id total status } }', { i: { lines: [{ variantId: cat.v.LAMP, quantity: 1 }], email: 'r@example.com', payment: { provider: 'test', cardNumber: '4242424242424242' } } }, { token: shop.token });
       const order = o.data?.checkout as { id: string; total: number; status: string };

@@ -14,7 +14,7 @@ import { adjustStock, listLocations, stockLevelsOf } from '../modules/inventory/
 import { listJobs } from '../modules/jobs/index.ts';
 import { fulfil, getOrder, listOrders, type Order } from '../modules/orders/index.ts';
 import type { PaymentGateway } from '../modules/payments/index.ts';
-import { createDiscount, listDiscounts, totalsOf } from '../modules/pricing/index.ts';
+import { createDiscount, listDiscounts, listShippingMethods, listTaxRates, totalsOf } from '../modules/pricing/index.ts';
 import { checkRange, salesReport } from '../modules/reports/index.ts';
 import { getShop } from '../modules/tenants/index.ts';
 import { createEndpoint, listEndpoints } from '../modules/webhooks/index.ts';
@@ -163,6 +163,8 @@ export function buildResolvers(deps: GqlDeps) {
         const p = pageOf(a);
         return connection(await listDiscounts(c(g, access.staff('pricing:read')), p.limit, p.cursor), camel);
       },
+      taxRates: async (_: unknown, a: Args, g: GqlContext) => connection(await listTaxRates(c(g, access.staff('pricing:read')), pageOf(a)), camel),
+      shippingMethods: async (_: unknown, a: Args, g: GqlContext) => connection(await listShippingMethods(c(g, access.staff('pricing:read')), pageOf(a)), camel),
       webhookEndpoints: async (_: unknown, a: Args, g: GqlContext) => connection(await listEndpoints(c(g, access.staff('webhooks:read')), pageOf(a)), camel),
       jobs: async (_: unknown, a: Args, g: GqlContext) => {
         const ctx = c(g, access.staff('jobs:read'));

@@ -134,6 +134,11 @@ type StockAdjustment { variantId: ID! locationId: ID! available: Int! ledgerEntr
 type Discount { id: ID! code: String! kind: String! value: Int! status: String! timesUsed: Int! usageLimit: Int startsAt: DateTime endsAt: DateTime }
 type DiscountConnection { nodes: [Discount!]! pageInfo: PageInfo! }
 
+type TaxRate { id: ID! country: String! region: String name: String! rateBp: Int! }
+type TaxRateConnection { nodes: [TaxRate!]! pageInfo: PageInfo! }
+type ShippingMethod { id: ID! name: String! rateType: String! amount: Int! freeOver: Int countries: [String!]! status: String! }
+type ShippingMethodConnection { nodes: [ShippingMethod!]! pageInfo: PageInfo! }
+
 type WebhookEndpoint { id: ID! url: String! events: [String!]! status: String! "Shown once, when created." secret: String }
 type WebhookEndpointConnection { nodes: [WebhookEndpoint!]! pageInfo: PageInfo! }
 
@@ -163,6 +168,8 @@ type Query {
   stockLevels(variantId: ID!): [StockLevel!]!
   locations(first: Int = 20, after: String): LocationConnection!
   discounts(first: Int = 20, after: String): DiscountConnection!
+  taxRates(first: Int = 20, after: String): TaxRateConnection!
+  shippingMethods(first: Int = 20, after: String): ShippingMethodConnection!
   webhookEndpoints(first: Int = 20, after: String): WebhookEndpointConnection!
   jobs(first: Int = 20, after: String, status: String): JobConnection!
   salesReport(from: String!, to: String!): SalesReport!
