@@ -33,6 +33,8 @@ import { jobsRoutes, schedulesRoutes } from './modules/jobs/jobs.routes.ts';
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
 import { conversationsRoutes } from './modules/conversations/conversations.routes.ts';
+import { crmRoutes } from './modules/crm/crm.routes.ts';
+import { createHash } from 'node:crypto';
 import { InProcessBus, RedisBus, type RealtimeBus } from './realtime/bus.ts';
 import { RealtimeHub } from './realtime/hub.ts';
 import { registerRealtime } from './realtime/plugin.ts';
@@ -114,7 +116,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   redis?.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'));
   const prefix = opts.redisPrefix ?? 'stockroom:';
 
-  const tokens = new TokenService(loadSigningKey(config), { issuer: config.jwt.issuer, audience: config.jwt.audience, ttlSeconds: config.jwt.accessTtl });
+  const signingKey = loadSigningKey(config);
+  const tokens = new TokenService(signingKey, { issuer: config.jwt.issuer, audience: config.jwt.audience, ttlSeconds: config.jwt.accessTtl });
   const throttle = new LoginThrottle({
     byAccount: makeLimiter(redis, prefix, 'login-account', config.login.maxFailures, config.login.lockoutSeconds),
     byIp: makeLimiter(redis, prefix, 'login-ip', config.login.maxFailures * 20, 3600),
@@ -136,6 +139,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     auth,
     tokens,
     redis,
+    consentSecret: createHash('sha256').update(`consent\n${signingKey}`).digest('base64url'),
     limits: {
       async chat(key) {
         try {
@@ -202,6 +206,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(webhooksRoutes, { deps });
   await app.register(reportsRoutes, { deps });
   await app.register(conversationsRoutes, { deps });
+  await app.register(crmRoutes, { deps });
   await app.register(platformRoutes, { deps });
 
   // Realtime: WebSocket and SSE over the same services and policy; across nodes through Redis.

@@ -8,6 +8,8 @@ import { expireReservations, reconcilePayments } from './workflows/order-actions
 import { consumeOne, dispatchEvents } from './workflows/dispatch-events.ts';
 import type { EventConsumer, OutboxEvent } from './modules/events/index.ts';
 import { pruneRealtime, realtimeConsumer } from './modules/realtime/index.ts';
+import { computeScores, crmConsumer, evaluateSegments, takeDueTasks, tenantsWithContacts } from './modules/crm/index.ts';
+import { emitEvent } from './modules/events/index.ts';
 import { emailConsumer, type Mailer } from './modules/email/index.ts';
 import { remindAbandonedCarts, sendTemplatedEmail } from './workflows/emails.ts';
 import { sendResetCode } from './workflows/password-reset.ts';
@@ -18,7 +20,7 @@ import { attemptDelivery, webhooksConsumer } from './modules/webhooks/index.ts';
  * The registered consumers of domain events, each turning events into work of its own. Adding one (realtime, the
  * CRM timeline, a broker bridge) is a line here; it starts from now, or catches up with `stockroom events replay`.
  */
-export const EVENT_CONSUMERS: readonly EventConsumer[] = [webhooksConsumer, emailConsumer, realtimeConsumer];
+export const EVENT_CONSUMERS: readonly EventConsumer[] = [webhooksConsumer, emailConsumer, realtimeConsumer, crmConsumer];
 
 /** The deployment's own recurring work. */
 export const SYSTEM_SCHEDULES: Schedule[] = [
@@ -27,6 +29,8 @@ export const SYSTEM_SCHEDULES: Schedule[] = [
   { name: 'idempotency.purge', cron: '17 * * * *', tenantId: null, job: { type: 'idempotency.purge', queue: 'system', maxAttempts: 3 } },
   { name: 'reports.daily', cron: '5 * * * *', tenantId: null, job: { type: 'reports.daily', queue: 'system', maxAttempts: 3 } },
   { name: 'carts.remind', cron: '40 * * * *', tenantId: null, job: { type: 'carts.remind', queue: 'system', maxAttempts: 3 } },
+  { name: 'crm.scores', cron: '11 * * * *', tenantId: null, job: { type: 'crm.scores', queue: 'system', maxAttempts: 3 } },
+  { name: 'crm.task_reminders', cron: '* * * * *', tenantId: null, job: { type: 'crm.task_reminders', queue: 'system', maxAttempts: 3 } },
   { name: 'realtime.prune', cron: '23 * * * *', tenantId: null, job: { type: 'realtime.prune', queue: 'system', maxAttempts: 3 } },
 ];
 
@@ -52,10 +56,37 @@ export function jobHandlers(deps: BackgroundDeps): Map<string, JobHandler> {
     ['reports.daily', async ({ db, clock }) => ({ shops: await computeDailyReports(db, clock) })],
     ['export.csv', async ({ db, clock, job, progress }) => runExport(db, clock, job.tenant_id ?? '', job.id, job.payload as { kind: ExportKind; from?: string; to?: string }, progress)],
     ['carts.remind', async ({ db, clock }) => ({ reminders: await remindAbandonedCarts(db, clock) })],
+    ['crm.scores', async ({ db, clock }) => crmScoresJob(db, clock)],
+    ['crm.task_reminders', async ({ db, clock }) => ({ reminded: await remindTasks(db, clock) })],
     ['realtime.prune', async ({ db, clock }) => pruneRealtime(db, clock, deps.realtimeHistoryHours ?? 24)],
     ['event.consume', async ({ db, clock, job }) => consumeOne(db, clock, EVENT_CONSUMERS, job.tenant_id ?? '', job.payload as { consumer: string; event_id: string })],
     ['webhook.deliver', async ({ db, clock, job }) => attemptDelivery(db, clock, job.tenant_id ?? '', String(job.payload.delivery_id), job.attempts, { allowPrivate: deps.webhooksAllowPrivate })],
   ]);
+}
+
+/** Scores and segments of every shop with contacts: a transaction per page of contacts, then per shop's segments. */
+export async function crmScoresJob(db: Db, clock: Clock): Promise<{ shops: number; contacts: number; entered: number; left: number }> {
+  let contacts = 0;
+  let entered = 0;
+  let left = 0;
+  const shops = await tenantsWithContacts(db);
+  for (const tenantId of shops) {
+    contacts += (await computeScores(db, clock, tenantId)).contacts;
+    const s = await db.transaction().execute((trx) => evaluateSegments(trx, clock, tenantId));
+    entered += s.entered;
+    left += s.left;
+  }
+  return { shops: shops.length, contacts, entered, left };
+}
+
+/** Tasks that fell due: each announced once (`crm.task_due`: webhooks, the console) and marked reminded. */
+export async function remindTasks(db: Db, clock: Clock): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const now = clock.now().toISOString();
+    const due = await takeDueTasks(trx, now);
+    for (const t of due) await emitEvent(trx, t.tenantId, 'crm.task_due', t.id, { task_id: t.id, contact_id: t.contact_id, assignee_id: t.assignee_id, title: t.summary, due_at: t.due_at }, now);
+    return due.length;
+  });
 }
 
 export const QUEUES = { system: 1, default: 4, webhooks: 8, email: 4 };

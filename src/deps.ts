@@ -28,6 +28,8 @@ export interface Deps {
   payments: PaymentGateway;
   /** Tests only: called after each checkout step (throw to fail that step). */
   checkoutProbe: ((step: CheckoutStep) => void | Promise<void>) | undefined;
+  /** Signs the links in emails that need no login (one-click unsubscribe, double opt-in), from the JWT key. */
+  consentSecret: string;
   /** Limits shared by every transport (and every node, through Redis): each throws `rate_limited` when over. */
   limits: { chat(key: string): Promise<void> };
   /** Runs `fn` with a context whose `db` is one transaction: a business write commits whole or not at all. */

@@ -714,6 +714,137 @@ export interface DashboardMinutesTable {
   sales: number;
 }
 
+export type ContactStage = 'lead' | 'customer' | 'repeat' | 'lapsed';
+export type Consent = 'none' | 'pending' | 'subscribed' | 'unsubscribed';
+
+export interface ContactsTable {
+  tenant_id: string;
+  id: string;
+  /** Lower case; one contact per email per shop. */
+  email: string;
+  first_name: string;
+  last_name: string;
+  phone: string | null;
+  country: string | null;
+  customer_id: string | null;
+  /** How the shop first knew the person: account, order, newsletter, cart, import, api. */
+  source: string;
+  /** Derived from orders (lead → customer → repeat; lapsed after 180 days without one). */
+  stage: ContactStage;
+  /** Set by staff: wins over the derived stage. */
+  stage_override: ContactStage | null;
+  /** JSON array of strings. */
+  tags: string;
+  /** JSON object of the shop's own fields. */
+  custom: string;
+  consent: Consent;
+  consent_source: string | null;
+  consent_at: string | null;
+  order_count: number;
+  /** Paid minus refunded, in the shop's currency. */
+  total_spent: number;
+  first_order_at: string | null;
+  last_order_at: string | null;
+  erased_at: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ContactFieldsTable {
+  tenant_id: string;
+  key: string;
+  label: string;
+  type: 'text' | 'number' | 'date' | 'boolean' | 'choice';
+  /** JSON array (choice fields). */
+  choices: string;
+  created_at: string;
+}
+
+export interface ContactActivitiesTable {
+  tenant_id: string;
+  id: string;
+  contact_id: string;
+  /** order.created, order.paid, order.refunded, order.cancelled, email.sent, chat.message, account.created, note, call, task … */
+  type: string;
+  summary: string;
+  data: string;
+  actor: string;
+  event_id: string | null;
+  assignee_id: string | null;
+  due_at: string | null;
+  done_at: string | null;
+  reminded_at: string | null;
+  occurred_at: string;
+  created_at: string;
+}
+
+export interface ContactScoresTable {
+  tenant_id: string;
+  contact_id: string;
+  recency_days: number | null;
+  frequency: number;
+  monetary: number;
+  r: number;
+  f: number;
+  m: number;
+  rfm: string;
+  lead_score: number;
+  /** JSON: the RFM inputs and, per rule, the points it gave. */
+  explanation: string;
+  computed_at: string;
+}
+
+export interface ContactScoreHistoryTable {
+  tenant_id: string;
+  contact_id: string;
+  computed_at: string;
+  rfm: string;
+  lead_score: number;
+}
+
+export interface ScoreRulesTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  kind: 'activity' | 'attribute';
+  activity_type: string | null;
+  attribute: string | null;
+  value: string | null;
+  points: number;
+  half_life_days: number | null;
+  created_at: string;
+}
+
+export interface SegmentsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  /** JSON: the saved filter. */
+  filter: string;
+  member_count: number;
+  evaluated_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SegmentMembersTable {
+  tenant_id: string;
+  segment_id: string;
+  contact_id: string;
+  since: string;
+}
+
+export interface ContactAuditTable {
+  tenant_id: string;
+  id: string;
+  action: 'merge' | 'export' | 'erase';
+  contact_id: string;
+  actor: string;
+  detail: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   roles: RolesTable;
@@ -769,4 +900,13 @@ export interface Database {
   dashboard_days: DashboardDaysTable;
   dashboard_products: DashboardProductsTable;
   dashboard_minutes: DashboardMinutesTable;
+  contacts: ContactsTable;
+  contact_fields: ContactFieldsTable;
+  contact_activities: ContactActivitiesTable;
+  contact_scores: ContactScoresTable;
+  contact_score_history: ContactScoreHistoryTable;
+  score_rules: ScoreRulesTable;
+  segments: SegmentsTable;
+  segment_members: SegmentMembersTable;
+  contact_audit: ContactAuditTable;
 }

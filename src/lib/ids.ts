@@ -37,6 +37,11 @@ export const ID_PREFIX = {
   passwordReset: 'pwr',
   schedule: 'sch',
   orderMessage: 'msg',
+  contact: 'con',
+  activity: 'act',
+  scoreRule: 'rule',
+  segment: 'seg',
+  audit: 'aud',
   connection: 'conn',
 } as const;
 

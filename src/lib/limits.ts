@@ -12,6 +12,9 @@ export const MAX_PER_SHOP = {
   shipping_methods: 100,
   roles: 100,
   webhook_endpoints: 20,
+  contact_fields: 100,
+  score_rules: 200,
+  segments: 200,
 } as const;
 
 export function assertRoom(current: number, what: keyof typeof MAX_PER_SHOP): void {

@@ -27,6 +27,8 @@ export const PERMISSIONS = [
   'webhooks:write',
   'jobs:read',
   'jobs:write',
+  'crm:read',
+  'crm:write',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -47,7 +49,7 @@ export const SYSTEM_ROLES: Record<SystemRole, { name: string; description: strin
   clerk: {
     name: 'Clerk',
     description: 'Day-to-day shop work: catalogue reading, stock, orders and customers',
-    permissions: ['shop:read', 'catalog:read', 'inventory:read', 'inventory:write', 'orders:read', 'orders:write', 'pricing:read', 'customers:read', 'reports:read'],
+    permissions: ['shop:read', 'catalog:read', 'inventory:read', 'inventory:write', 'orders:read', 'orders:write', 'pricing:read', 'customers:read', 'reports:read', 'crm:read'],
   },
 };
 

@@ -26,7 +26,7 @@ export async function sendTemplatedEmail(db: Db, clock: Clock, mailer: Mailer, l
             tracking_number: String(p.tracking_number ?? ''),
             lines: ((p.lines as { line_id: string; quantity: number }[] | undefined) ?? []).map((l) => ({ title: order.lines.find((x) => x.id === l.line_id)?.title ?? 'item', quantity: l.quantity })),
           });
-    return { outcome: await sendOnce(db, clock, mailer, { tenantId, key: `${template}:${String(p.event_id)}`, template, to: order.email, fromName: shop.name, rendered }) };
+    return { outcome: await sendOnce(db, clock, mailer, { tenantId, key: `${template}:${String(p.event_id)}`, template, to: order.email, fromName: shop.name, rendered, about: { order_id: order.id, customer_id: order.customer_id } }) };
   }
   if (template === 'abandoned_cart') {
     const found = await cartToRemind(db, tenantId, String(p.cart_id));
@@ -34,7 +34,7 @@ export async function sendTemplatedEmail(db: Db, clock: Clock, mailer: Mailer, l
     const { cart, lines } = found;
     const variants = await sellableVariants(db, tenantId, lines.map((l) => l.variant_id));
     const rendered = abandonedCart(shop.name, { cart_id: cart.id, lines: lines.map((l) => ({ title: variants.get(l.variant_id)?.title ?? 'item', quantity: l.quantity })) });
-    return { outcome: await sendOnce(db, clock, mailer, { tenantId, key: `abandoned_cart:${cart.id}`, template, to: cart.email, fromName: shop.name, rendered }) };
+    return { outcome: await sendOnce(db, clock, mailer, { tenantId, key: `abandoned_cart:${cart.id}`, template, to: cart.email, fromName: shop.name, rendered, about: { cart_id: cart.id } }) };
   }
   throw new Error(`unknown email template ${template}`);
 }

@@ -1,5 +1,5 @@
 import { assertOutsideTransaction } from '../../lib/outside.ts';
-import type { EventConsumer } from '../events/index.ts';
+import { emitEvent, type EventConsumer } from '../events/index.ts';
 import { emailRepository as emails } from './email.repository.ts';
 import type { Executor } from '../../context.ts';
 import type { Db } from '../../db/database.ts';
@@ -14,7 +14,7 @@ import type { Rendered } from './templates.ts';
  * Sends an email at most once per key (a retried job finds it sent). If a worker dies between handing the message
  * to SMTP and recording it, the retry sends it again: at-least-once, the best SMTP allows.
  */
-export async function sendOnce(db: Db, clock: Clock, mailer: Mailer, e: { tenantId: string; key: string; template: string; to: string; fromName: string; rendered: Rendered }): Promise<'sent' | 'already_sent'> {
+export async function sendOnce(db: Db, clock: Clock, mailer: Mailer, e: { tenantId: string; key: string; template: string; to: string; fromName: string; rendered: Rendered; about?: Record<string, unknown> | undefined }): Promise<'sent' | 'already_sent'> {
   assertOutsideTransaction(db, 'SMTP');
   const now = clock.now().toISOString();
   try {
@@ -24,7 +24,12 @@ export async function sendOnce(db: Db, clock: Clock, mailer: Mailer, e: { tenant
     if ((await emails.statusOf(db, e.tenantId, e.key)) === 'sent') return 'already_sent';
   }
   const info = await mailer.send({ to: e.to, subject: e.rendered.subject, text: e.rendered.text, html: e.rendered.html, fromName: e.fromName });
-  await emails.markSent(db, e.tenantId, e.key, info.messageId, clock.now().toISOString());
+  // Recorded and announced together (`email.sent`: the CRM's timeline), never the body.
+  const at = clock.now().toISOString();
+  await db.transaction().execute(async (trx) => {
+    await emails.markSent(trx, e.tenantId, e.key, info.messageId, at);
+    await emitEvent(trx, e.tenantId, 'email.sent', e.key, { key: e.key, template: e.template, to: e.to, subject: e.rendered.subject, message_id: info.messageId, ...(e.about ?? {}) }, at);
+  });
   return 'sent';
 }
 

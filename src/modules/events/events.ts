@@ -21,7 +21,10 @@ export type EventType =
   | 'inventory.changed'
   | 'customer.created'
   | 'order.message_created'
-  | 'order.messages_read';
+  | 'order.messages_read'
+  | 'email.sent'
+  | 'segment.members_changed'
+  | 'crm.task_due';
 
 /** The events of an order's life, in the order they can happen (feeds, webhooks and the realtime channels list them). */
 export const ORDER_EVENT_TYPES = [

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { EVENT_CONSUMERS, crmScoresJob, jobHandlers, remindTasks } from '../src/background.ts';
+import { createMailer } from '../src/modules/email/index.ts';
+import { Worker } from '../src/modules/jobs/index.ts';
+import { consentToken } from '../src/modules/crm/index.ts';
+import { systemClock } from '../src/lib/clock.ts';
+import { dispatchEvents } from '../src/workflows/dispatch-events.ts';
+import { SUCCESS, seedCatalogue, type Catalogue } from './commerce-helpers.ts';
+import { PASSWORD, call, createShop, engines, login, problemOf, startApp, type Shop, type TestApp } from './helpers.ts';
+
+type Contact = { id: string; email: string; stage: string; order_count: number; total_spent: number; tags: string[]; custom: Record<string, unknown>; consent: { status: string }; customer_id: string | null; scores: { rfm: string; lead_score: number } | null; version: number };
+
+/** The CRM from outside: contacts made by what happens in the shop, timelines, scores, segments, privacy. */
+for (const engine of engines()) {
+  describe(`CRM [${engine.name}]`, () => {
+    let t: TestApp;
+    let shop: Shop;
+    let other: Shop;
+    let cat: Catalogue;
+    let worker: Worker;
+    const work = async () => {
+      for (let i = 0; i < 3; i++) {
+        while ((await dispatchEvents(t.db, systemClock, EVENT_CONSUMERS)) > 0);
+        await worker.tick();
+        await worker.idle();
+      }
+    };
+    const api = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, token = shop.token) => call(t.app, { method, url, token, ...(body !== undefined ? { body } : {}) });
+
+    before(async () => {
+      t = await startApp(engine);
+      shop = await createShop(t.app);
+      other = await createShop(t.app);
+      cat = await seedCatalogue(t.app, shop);
+      const mailer = createMailer({ ...t.config.mail, dataDir: t.config.dataDir, log: t.app.log });
+      worker = new Worker({ db: t.db, clock: systemClock, log: t.app.log, handlers: jobHandlers({ gateway: t.app.payments, webhooksAllowPrivate: false, mailer }), queues: { email: 4, default: 2 } });
+    });
+    after(() => t.close());
+
+    test('a lead created over the API who then orders becomes a customer; the timeline shows the order and its confirmation email', async () => {
+      const lead = await api('POST', '/api/contacts', { email: 'Lena@Example.com', first_name: 'Lena', tags: ['Trade Fair'], consent: { status: 'subscribed', source: 'fair form' } });
+      assert.equal(lead.statusCode, 201, lead.body);
+      assert.equal(lead.json.stage, 'lead');
+      assert.equal(lead.json.email, 'lena@example.com');
+      assert.deepEqual(lead.json.tags, ['trade fair']);
+      assert.equal(problemOf(await api('POST', '/api/contacts', { email: 'lena@example.com' })).code, 'contact_exists');
+
+      const o = await api('POST', '/api/orders', { lines: [{ variant_id: cat.v.LAMP, quantity: 1 }], email: 'lena@example.com', payment: SUCCESS });
+      assert.equal(o.statusCode, 201, o.body);
+      await work();
+      const c = (await api('GET', `/api/contacts/${lead.json.id}`)).json as unknown as Contact;
+      assert.equal(c.stage, 'customer');
+      assert.equal(c.order_count, 1);
+      assert.equal(c.total_spent, o.json.total);
+      const tl = await api('GET', `/api/contacts/${lead.json.id}/timeline`);
+      const types = (tl.json.data ?? []).map((a) => a.type);
+      assert.ok(types.includes('order.created'), JSON.stringify(types));
+      assert.ok(types.includes('order.paid'));
+      const email = (tl.json.data ?? []).find((a) => a.type === 'email.sent') as { summary: string; data: { template: string; order_id: string; outcome: string } } | undefined;
+      assert.equal(email?.data.template, 'order_confirmation', JSON.stringify(types));
+      assert.equal(email?.data.order_id, o.json.id);
+      assert.equal(email?.data.outcome, 'sent');
+      const onlyOrders = await api('GET', `/api/contacts/${lead.json.id}/timeline?type=order.created`);
+      assert.deepEqual((onlyOrders.json.data ?? []).map((a) => a.type), ['order.created']);
+      // A second order: repeat. Replaying the events changes nothing.
+      await api('POST', '/api/orders', { lines: [{ variant_id: cat.v.MUG, quantity: 1 }], email: 'lena@example.com', payment: SUCCESS });
+      await work();
+      const { replayEvents } = await import('../src/workflows/dispatch-events.ts');
+      const crm = EVENT_CONSUMERS.find((x) => x.name === 'crm')!;
+      await replayEvents(t.db, systemClock, crm, 'evt_0');
+      const again = (await api('GET', `/api/contacts/${lead.json.id}`)).json as unknown as Contact;
+      assert.equal(again.stage, 'repeat');
+      assert.equal(again.order_count, 2, 'a replay counts nothing twice');
+    });
+
+    test('customers who register become contacts linked to their account; guests who order too', async () => {
+      const reg = await call(t.app, { method: 'POST', url: '/api/customers/register', pk: shop.pk, body: { email: 'acc@example.com', password: PASSWORD, first_name: 'Ada' } });
+      assert.equal(reg.statusCode, 201);
+      const g = await call(t.app, { method: 'POST', url: '/api/carts', pk: shop.pk, body: { email: 'guest@example.com', lines: [{ variant_id: cat.v.NOTE, quantity: 1 }] } });
+      await call(t.app, { method: 'POST', url: '/api/orders', pk: shop.pk, body: { cart_id: g.json.id, payment: SUCCESS } });
+      await work();
+      const acc = (await api('GET', '/api/contacts?email=acc@example.com')).json.data?.[0] as unknown as Contact;
+      assert.equal(acc.customer_id, (reg.json.customer as { id: string }).id);
+      const guest = (await api('GET', '/api/contacts?email=guest@example.com')).json.data?.[0] as unknown as Contact;
+      assert.equal(guest.stage, 'customer');
+    });
+
+    test('custom fields are typed and validated; notes and tasks land on the timeline; a due task is announced once', async () => {
+      assert.equal((await api('POST', '/api/contact-fields', { key: 'vip_level', label: 'VIP level', type: 'choice', choices: ['gold', 'silver'] })).statusCode, 201);
+      assert.equal((await api('POST', '/api/contact-fields', { key: 'birthday', label: 'Birthday', type: 'date' })).statusCode, 201);
+      const c = (await api('POST', '/api/contacts', { email: 'max@example.com', custom: { vip_level: 'gold', birthday: '1990-02-28' } })).json;
+      assert.deepEqual(c.custom, { vip_level: 'gold', birthday: '1990-02-28' });
+      const bad = await api('POST', '/api/contacts', { email: 'bad@example.com', custom: { vip_level: 'platinum', birthday: '1990-02-30', nope: 1 } });
+      assert.equal(problemOf(bad).code, 'invalid_custom_field');
+      assert.equal(((bad.json.errors as unknown[]) ?? []).length, 3);
+      const note = await api('POST', `/api/contacts/${c.id}/notes`, { body: 'Called about the wholesale offer', type: 'call' });
+      assert.equal(note.statusCode, 201);
+      const staff = (await api('GET', '/api/users')).json.data?.[0] as { id: string };
+      const task = await api('POST', `/api/contacts/${c.id}/tasks`, { title: 'Send samples', assignee_id: staff.id, due_at: new Date(Date.now() - 1000).toISOString() });
+      assert.equal(task.statusCode, 201, task.body);
+      assert.equal(await remindTasks(t.db, systemClock), 1);
+      assert.equal(await remindTasks(t.db, systemClock), 0, 'once');
+      const due = await t.db.selectFrom('outbox_events').select('payload').where('tenant_id', '=', shop.tenantId).where('type', '=', 'crm.task_due').execute();
+      assert.equal(JSON.parse(due[0]!.payload).task_id, task.json.id);
+      const done = await api('PATCH', `/api/contacts/${c.id}/tasks/${task.json.id}`, { done: true });
+      assert.ok(done.json.done_at);
+      assert.deepEqual((await api('GET', `/api/contacts/${c.id}/timeline`)).json.data?.map((a) => a.type), ['task', 'call']);
+    });
+
+    test('scores: RFM quintiles and a lead score from the shop’s rules, explained, with history', async () => {
+      assert.equal((await api('POST', '/api/score-rules', { name: 'Ordered', kind: 'activity', activity_type: 'order.created', points: 10, half_life_days: 30 })).statusCode, 201);
+      assert.equal((await api('POST', '/api/score-rules', { name: 'Fair lead', kind: 'attribute', attribute: 'tag', value: 'trade fair', points: 5 })).statusCode, 201);
+      await crmScoresJob(t.db, systemClock);
+      const lena = (await api('GET', '/api/contacts?email=lena@example.com')).json.data?.[0] as unknown as Contact;
+      assert.ok(lena.scores, 'scored');
+      assert.match(lena.scores.rfm, /^[1-5]{3}$/);
+      assert.equal(lena.scores.lead_score, 10 + 10 + 5, 'two orders just now and the tag');
+      const s = (await api('GET', `/api/contacts/${lena.id}/scores`)).json as { current: { explanation: { lead: { name: string; points: number }[]; rfm: { frequency: number } } }; history: unknown[] };
+      assert.deepEqual(s.current.explanation.lead.map((l) => [l.name, l.points]).sort(), [['Fair lead', 5], ['Ordered', 20]]);
+      assert.equal(s.current.explanation.rfm.frequency, 2);
+      assert.equal(s.history.length, 1);
+      await crmScoresJob(t.db, systemClock);
+      assert.equal(((await api('GET', `/api/contacts/${lena.id}/scores`)).json.history as unknown[]).length, 1, 'history grows only when a score changes');
+      const max = (await api('GET', '/api/contacts?email=max@example.com')).json.data?.[0] as unknown as Contact;
+      assert.equal(max.scores?.rfm, '000', 'no orders: no RFM');
+    });
+
+    test('segments: a saved filter of top customers lists them, counts them, and announces who enters', async () => {
+      const seg = await api('POST', '/api/segments', { name: 'Top customers', filter: { min_orders: 2, consent: ['subscribed'] } });
+      assert.equal(seg.statusCode, 201, seg.body);
+      assert.equal(seg.json.count, 1);
+      const members = await api('GET', `/api/segments/${seg.json.id}/members`);
+      assert.deepEqual((members.json.data ?? []).map((m) => m.email), ['lena@example.com']);
+      const vip = await api('POST', '/api/segments', { name: 'Gold', filter: { custom: [{ key: 'vip_level', op: 'eq', value: 'gold' }] } });
+      assert.equal(vip.json.count, 1);
+      // Someone new qualifies: the next evaluation announces it.
+      await api('POST', '/api/orders', { lines: [{ variant_id: cat.v.MUG, quantity: 1 }], email: 'guest@example.com', payment: SUCCESS });
+      await work();
+      const guest = (await api('GET', '/api/contacts?email=guest@example.com')).json.data?.[0] as unknown as Contact;
+      await api('PATCH', `/api/contacts/${guest.id}`, { consent: { status: 'subscribed', source: 'checkout box' } });
+      const r = await crmScoresJob(t.db, systemClock);
+      assert.ok(r.entered >= 1);
+      const ev = await t.db.selectFrom('outbox_events').select('payload').where('tenant_id', '=', shop.tenantId).where('type', '=', 'segment.members_changed').execute();
+      assert.ok(ev.some((e) => (JSON.parse(e.payload) as { entered: string[] }).entered.includes(guest.id)));
+      assert.equal((await api('GET', `/api/segments/${seg.json.id}`)).json.count, 2);
+    });
+
+    test('consent: one-click unsubscribe and double opt-in links, by token, no login', async () => {
+      const c = (await api('POST', '/api/contacts', { email: 'opt@example.com', consent: { status: 'pending', source: 'newsletter form' } })).json;
+      const secret = (t.app as unknown as { [k: string]: unknown }) && (await import('node:crypto')).createHash('sha256').update(`consent\n${(await import('../src/modules/auth/index.ts')).loadSigningKey(t.config)}`).digest('base64url');
+      const confirm = consentToken(secret, shop.tenantId, c.id as string, 'confirm');
+      assert.equal((await call(t.app, { method: 'POST', url: `/api/consent/confirm?token=${confirm}` })).statusCode, 200);
+      assert.equal(((await api('GET', `/api/contacts/${c.id}`)).json.consent as { status: string }).status, 'subscribed');
+      const unsub = consentToken(secret, shop.tenantId, c.id as string, 'unsubscribe');
+      assert.equal((await call(t.app, { method: 'POST', url: `/api/consent/unsubscribe?token=${unsub}` })).statusCode, 200);
+      assert.equal(((await api('GET', `/api/contacts/${c.id}`)).json.consent as { status: string }).status, 'unsubscribed');
+      assert.equal(problemOf(await call(t.app, { method: 'POST', url: `/api/consent/unsubscribe?token=${unsub.slice(0, -2)}xx` })).code, 'invalid_token');
+      assert.equal(problemOf(await call(t.app, { method: 'POST', url: `/api/consent/confirm?token=${unsub}` })).code, 'invalid_token', 'a token is for one purpose');
+    });
+
+    test('merge two contacts (audited); export everything; erase: personal data gone, totals kept', async () => {
+      const a = (await api('POST', '/api/contacts', { email: 'twin1@example.com', tags: ['a'] })).json;
+      const b = (await api('POST', '/api/contacts', { email: 'twin2@example.com', tags: ['b'] })).json;
+      await api('POST', `/api/contacts/${b.id}/notes`, { body: 'from b' });
+      const merged = await api('POST', `/api/contacts/${a.id}/merge`, { contact_id: b.id });
+      assert.deepEqual((merged.json.tags as string[]).sort(), ['a', 'b']);
+      assert.equal(problemOf(await api('GET', `/api/contacts/${b.id}`)).status, 404);
+      assert.equal((await api('GET', `/api/contacts/${a.id}/timeline`)).json.data?.[0]?.summary, 'from b');
+      assert.equal((await api('GET', `/api/contacts/${a.id}/audit`)).json.data?.[0]?.action, 'merge');
+
+      const lena = (await api('GET', '/api/contacts?email=lena@example.com')).json.data?.[0] as unknown as Contact;
+      const exported = await api('GET', `/api/contacts/${lena.id}/export`);
+      assert.equal(exported.statusCode, 200);
+      assert.equal((exported.json.orders as unknown[]).length, 2);
+      assert.ok((exported.json.timeline as unknown[]).length >= 4);
+      const orderId = (exported.json.orders as { id: string; total: number }[])[0]!.id;
+      const total = (exported.json.orders as { id: string; total: number }[])[0]!.total;
+      const erased = await api('POST', `/api/contacts/${lena.id}/erase`);
+      assert.equal(erased.statusCode, 200, erased.body);
+      assert.equal(erased.json.orders, 2);
+      assert.equal(problemOf(await api('GET', `/api/contacts/${lena.id}`)).status, 404);
+      const order = await api('GET', `/api/orders/${orderId}`);
+      assert.match(order.json.email as string, /^erased-.*@erased\.invalid$/);
+      assert.equal(order.json.total, total, 'the books still add up');
+      const emailsLeft = await t.db.selectFrom('emails').select('to').where('tenant_id', '=', shop.tenantId).where('to', '=', 'lena@example.com').execute();
+      assert.equal(emailsLeft.length, 0);
+      assert.deepEqual((await api('GET', `/api/contacts/${lena.id}/audit`)).json.data?.map((x) => x.action), ['export', 'erase']);
+      assert.equal((await api('GET', '/api/contacts?email=lena@example.com')).json.data?.length, 0);
+    });
+
+    test('another shop sees none of it; staff without crm permissions are refused', async () => {
+      other.token = (await login(t.app, other.slug, other.email)).json.access_token as string;
+      const mine = (await api('GET', '/api/contacts?limit=100')).json.data ?? [];
+      assert.ok(mine.length > 3);
+      const id = mine[0]!.id as string;
+      for (const [m, url, body] of [
+        ['GET', `/api/contacts/${id}`],
+        ['PATCH', `/api/contacts/${id}`, { first_name: 'X' }],
+        ['GET', `/api/contacts/${id}/timeline`],
+        ['POST', `/api/contacts/${id}/notes`, { body: 'x' }],
+        ['GET', `/api/contacts/${id}/export`],
+        ['POST', `/api/contacts/${id}/erase`],
+        ['GET', `/api/contacts/${id}/scores`],
+      ] as const) {
+        assert.equal(problemOf(await api(m, url, body, other.token)).status, 404, `${m} ${url}`);
+      }
+      assert.deepEqual((await api('GET', '/api/contacts', undefined, other.token)).json.data, []);
+      assert.deepEqual((await api('GET', '/api/segments', undefined, other.token)).json.data, []);
+      const role = await api('POST', '/api/roles', { name: 'No CRM', permissions: ['orders:read'] });
+      await api('POST', '/api/users', { email: 'nocrm@example.com', name: 'N', password: PASSWORD, role_id: role.json.id });
+      const nocrm = (await login(t.app, shop.slug, 'nocrm@example.com')).json.access_token as string;
+      assert.equal(problemOf(await api('GET', '/api/contacts', undefined, nocrm)).code, 'permission_denied');
+      const clerkRole = await api('POST', '/api/roles', { name: 'CRM reader', permissions: ['crm:read'] });
+      await api('POST', '/api/users', { email: 'crmread@example.com', name: 'R', password: PASSWORD, role_id: clerkRole.json.id });
+      const reader = (await login(t.app, shop.slug, 'crmread@example.com')).json.access_token as string;
+      assert.equal((await api('GET', '/api/contacts', undefined, reader)).statusCode, 200);
+      assert.equal(problemOf(await api('POST', '/api/contacts', { email: 'z@example.com' }, reader)).code, 'permission_denied');
+    });
+  });
+}
