@@ -2,13 +2,13 @@ import type { Logger } from './lib/log.ts';
 import type { Db } from './db/database.ts';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.ts';
 import type { Clock } from './lib/clock.ts';
-import { Scheduler, type Schedule, activeShopSchedules, Worker, type JobHandler } from './modules/jobs/index.ts';
+import { PermanentFailure, RetryAfter, Scheduler, type Schedule, activeShopSchedules, Worker, type JobHandler } from './modules/jobs/index.ts';
 import type { PaymentGateway } from './modules/payments/index.ts';
 import { expireReservations, reconcilePayments } from './workflows/order-actions.ts';
 import { consumeOne, dispatchEvents } from './workflows/dispatch-events.ts';
 import type { EventConsumer, OutboxEvent } from './modules/events/index.ts';
 import { pruneRealtime, realtimeConsumer } from './modules/realtime/index.ts';
-import { computeScores, crmConsumer, evaluateSegments, takeDueTasks, tenantsWithContacts } from './modules/crm/index.ts';
+import { TryLater, computeScores, crmConsumer, evaluateSegments, runSync, takeDueTasks, tenantsWithContacts } from './modules/crm/index.ts';
 import { emitEvent } from './modules/events/index.ts';
 import { emailConsumer, type Mailer } from './modules/email/index.ts';
 import { remindAbandonedCarts, sendTemplatedEmail } from './workflows/emails.ts';
@@ -57,6 +57,17 @@ export function jobHandlers(deps: BackgroundDeps): Map<string, JobHandler> {
     ['export.csv', async ({ db, clock, job, progress }) => runExport(db, clock, job.tenant_id ?? '', job.id, job.payload as { kind: ExportKind; from?: string; to?: string }, progress)],
     ['carts.remind', async ({ db, clock }) => ({ reminders: await remindAbandonedCarts(db, clock) })],
     ['crm.scores', async ({ db, clock }) => crmScoresJob(db, clock)],
+    [
+      'crm.marketing_sync',
+      async ({ db, clock, job }) => {
+        try {
+          return await runSync(db, clock, job.tenant_id ?? '', String(job.payload.run_id), { allowPrivate: deps.webhooksAllowPrivate, lastAttempt: job.attempts >= job.max_attempts });
+        } catch (e) {
+          if (e instanceof TryLater) throw new RetryAfter(e.afterMs, e.message);
+          throw new PermanentFailure((e as Error).message);
+        }
+      },
+    ],
     ['crm.task_reminders', async ({ db, clock }) => ({ reminded: await remindTasks(db, clock) })],
     ['realtime.prune', async ({ db, clock }) => pruneRealtime(db, clock, deps.realtimeHistoryHours ?? 24)],
     ['event.consume', async ({ db, clock, job }) => consumeOne(db, clock, EVENT_CONSUMERS, job.tenant_id ?? '', job.payload as { consumer: string; event_id: string })],

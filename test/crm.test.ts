@@ -29,12 +29,12 @@ for (const engine of engines()) {
     const api = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, token = shop.token) => call(t.app, { method, url, token, ...(body !== undefined ? { body } : {}) });
 
     before(async () => {
-      t = await startApp(engine);
+      t = await startApp(engine, { env: { WEBHOOKS_ALLOW_PRIVATE: 'true' } });
       shop = await createShop(t.app);
       other = await createShop(t.app);
       cat = await seedCatalogue(t.app, shop);
       const mailer = createMailer({ ...t.config.mail, dataDir: t.config.dataDir, log: t.app.log });
-      worker = new Worker({ db: t.db, clock: systemClock, log: t.app.log, handlers: jobHandlers({ gateway: t.app.payments, webhooksAllowPrivate: false, mailer }), queues: { email: 4, default: 2 } });
+      worker = new Worker({ db: t.db, clock: systemClock, log: t.app.log, handlers: jobHandlers({ gateway: t.app.payments, webhooksAllowPrivate: true, mailer }), queues: { email: 4, default: 2 } });
     });
     after(() => t.close());
 
@@ -187,6 +187,75 @@ for (const engine of engines()) {
       assert.equal(emailsLeft.length, 0);
       assert.deepEqual((await api('GET', `/api/contacts/${lena.id}/audit`)).json.data?.map((x) => x.action), ['export', 'erase']);
       assert.equal((await api('GET', '/api/contacts?email=lena@example.com')).json.data?.length, 0);
+    });
+
+    test('marketing sync sends exactly the consented members of a segment to a Mailchimp-shaped API; unsubscribes flow back; a signed webhook too', async () => {
+      const { createServer } = await import('node:http');
+      const received: { email_address: string; tags: string[] }[] = [];
+      let calls = 0;
+      const hooks: { headers: Record<string, unknown>; body: string }[] = [];
+      const standIn = createServer((req, res) => {
+        let body = '';
+        req.on('data', (d: Buffer) => (body += String(d)));
+        req.on('end', () => {
+          if (req.url?.startsWith('/hook')) {
+            hooks.push({ headers: req.headers, body });
+            res.writeHead(204).end();
+            return;
+          }
+          if (req.headers.authorization !== `Basic ${Buffer.from('stockroom:key-us9').toString('base64')}`) return void res.writeHead(401).end('{}');
+          if (req.method === 'GET' && req.url?.startsWith('/3.0/lists/L1/members')) {
+            res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ members: [{ email_address: 'mc-gone@example.com', status: 'unsubscribed' }], total_items: 1 }));
+            return;
+          }
+          if (req.method === 'POST' && req.url === '/3.0/lists/L1') {
+            if (calls++ === 0) return void res.writeHead(429, { 'retry-after': '0' }).end('{}');
+            const b = JSON.parse(body) as { members: { email_address: string; tags: string[] }[]; update_existing: boolean };
+            assert.equal(b.update_existing, true);
+            received.push(...b.members);
+            res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ new_members: b.members, updated_members: [], errors: [], error_count: 0 }));
+            return;
+          }
+          res.writeHead(404).end('{}');
+        });
+      });
+      await new Promise<void>((r) => standIn.listen(0, '127.0.0.1', r));
+      const base = `http://127.0.0.1:${(standIn.address() as { port: number }).port}`;
+      try {
+        for (const [email, consent] of [['mc-a@example.com', 'subscribed'], ['mc-b@example.com', 'subscribed'], ['mc-none@example.com', 'none'], ['mc-gone@example.com', 'subscribed']] as const) {
+          assert.equal((await api('POST', '/api/contacts', { email, tags: ['newsletter'], consent: { status: consent } })).statusCode, 201);
+        }
+        const seg = (await api('POST', '/api/segments', { name: 'Newsletter', filter: { tags_any: ['newsletter'] } })).json;
+        assert.equal(seg.count, 4);
+        const conn = await api('POST', '/api/marketing/connections', { kind: 'mailchimp', name: 'Mailchimp', api_key: 'key-us9', list_id: 'L1', base_url: base });
+        assert.equal(conn.statusCode, 201, conn.body);
+        assert.equal(conn.json.secret, undefined, 'the API key is never shown back');
+        const run = await api('POST', `/api/marketing/connections/${conn.json.id}/sync`, { segment_id: seg.id });
+        assert.equal(run.statusCode, 202);
+        await work();
+        await work();
+        const done = (await api('GET', `/api/marketing/runs/${run.json.id}`)).json;
+        assert.equal(done.status, 'succeeded', JSON.stringify(done));
+        assert.deepEqual(received.map((m) => m.email_address).sort(), ['mc-a@example.com', 'mc-b@example.com'], 'exactly the consented members; the one who left on the platform is not sent again');
+        assert.deepEqual(received[0]?.tags, ['newsletter']);
+        const report = done.report as { sent: number; skipped_without_consent: number; unsubscribed_back: number };
+        assert.deepEqual([report.sent, report.skipped_without_consent, report.unsubscribed_back], [2, 2, 1]);
+        const gone = (await api('GET', '/api/contacts?email=mc-gone@example.com')).json.data?.[0] as { consent: { status: string; source: string } };
+        assert.equal(gone.consent.status, 'unsubscribed');
+
+        const hook = await api('POST', '/api/marketing/connections', { kind: 'webhook', name: 'CDP', url: `${base}/hook` });
+        const secret = hook.json.secret as string;
+        assert.match(secret, /^whsec_/);
+        await api('POST', `/api/marketing/connections/${hook.json.id}/sync`, { segment_id: seg.id });
+        await work();
+        assert.equal(hooks.length, 1);
+        const { Webhook } = await import('standardwebhooks');
+        const verified = new Webhook(secret).verify(hooks[0]!.body, hooks[0]!.headers as Record<string, string>) as { members: { email: string }[] };
+        assert.deepEqual(verified.members.map((m) => m.email).sort(), ['mc-a@example.com', 'mc-b@example.com']);
+        assert.equal(problemOf(await api('POST', '/api/marketing/connections', { kind: 'mailchimp', name: 'x', api_key: 'nodc', list_id: 'L' })).code, 'invalid_connection');
+      } finally {
+        await new Promise<void>((r) => standIn.close(() => r()));
+      }
     });
 
     test('another shop sees none of it; staff without crm permissions are refused', async () => {

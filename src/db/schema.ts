@@ -845,6 +845,32 @@ export interface ContactAuditTable {
   created_at: string;
 }
 
+export interface MarketingConnectionsTable {
+  tenant_id: string;
+  id: string;
+  kind: 'mailchimp' | 'webhook';
+  name: string;
+  /** JSON: mailchimp { base_url, list_id } · webhook { url }. */
+  config: string;
+  /** The platform's API key, or the webhook signing secret: stored as it is (it is used to call out). */
+  secret: string;
+  last_unsubscribe_sync_at: string | null;
+  created_at: string;
+}
+
+export interface MarketingSyncRunsTable {
+  tenant_id: string;
+  id: string;
+  connection_id: string;
+  segment_id: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  /** JSON: members sent, skipped without consent, failed, unsubscribes taken back. */
+  report: string;
+  error: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   roles: RolesTable;
@@ -909,4 +935,6 @@ export interface Database {
   segments: SegmentsTable;
   segment_members: SegmentMembersTable;
   contact_audit: ContactAuditTable;
+  marketing_connections: MarketingConnectionsTable;
+  marketing_sync_runs: MarketingSyncRunsTable;
 }

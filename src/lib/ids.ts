@@ -42,6 +42,8 @@ export const ID_PREFIX = {
   scoreRule: 'rule',
   segment: 'seg',
   audit: 'aud',
+  marketingConnection: 'mkc',
+  syncRun: 'sync',
   connection: 'conn',
 } as const;
 

@@ -164,8 +164,37 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addForeignKeyConstraint('contact_audit_tenant_fk', ['tenant_id'], 'tenants', ['id'], (fk) => fk.onDelete('cascade'))
     .execute();
   await db.schema.createIndex('contact_audit_contact_idx').on('contact_audit').columns(['tenant_id', 'contact_id', 'id']).execute();
+
+  // Marketing sync: where a shop sends its consented contacts, and a report per run.
+  await db.schema
+    .createTable('marketing_connections')
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('mailchimp', 'webhook')`))
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('config', 'text', (c) => c.notNull())
+    .addColumn('secret', 'text', (c) => c.notNull())
+    .addColumn('last_unsubscribe_sync_at', ts)
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addPrimaryKeyConstraint('marketing_connections_pk', ['tenant_id', 'id'])
+    .addForeignKeyConstraint('marketing_connections_tenant_fk', ['tenant_id'], 'tenants', ['id'], (fk) => fk.onDelete('cascade'))
+    .execute();
+  await db.schema
+    .createTable('marketing_sync_runs')
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('connection_id', 'text', (c) => c.notNull())
+    .addColumn('segment_id', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('queued', 'running', 'succeeded', 'failed')`))
+    .addColumn('report', 'text', (c) => c.notNull())
+    .addColumn('error', 'text')
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .addColumn('finished_at', ts)
+    .addPrimaryKeyConstraint('marketing_sync_runs_pk', ['tenant_id', 'id'])
+    .addForeignKeyConstraint('marketing_sync_runs_connection_fk', ['tenant_id', 'connection_id'], 'marketing_connections', ['tenant_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const t of ['contact_audit', 'segment_members', 'segments', 'score_rules', 'contact_score_history', 'contact_scores', 'contact_activities', 'contact_fields', 'contacts']) await db.schema.dropTable(t).execute();
+  for (const t of ['marketing_sync_runs', 'marketing_connections', 'contact_audit', 'segment_members', 'segments', 'score_rules', 'contact_score_history', 'contact_scores', 'contact_activities', 'contact_fields', 'contacts']) await db.schema.dropTable(t).execute();
 }

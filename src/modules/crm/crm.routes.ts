@@ -9,6 +9,11 @@ import {
   auditOf,
   completeTask,
   confirmConsent,
+  createConnection,
+  deleteConnection,
+  getRun,
+  listConnections,
+  startSync,
   createContact,
   createField,
   createRule,
@@ -246,6 +251,37 @@ export const crmRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, 
     await deps.tx(req, (ctx) => deleteSegment(ctx, req.params.id));
     return reply.code(204).send(null);
   });
+
+  // --- marketing sync
+  const ConnectionSchema = Type.Object({ id: Type.String(), kind: Type.String(), name: Type.String(), config: Loose, last_unsubscribe_sync_at: Nullable(Timestamp), created_at: Timestamp, secret: Type.Optional(Type.String({ description: 'Webhook connections: the signing secret, shown once' })) }, { title: 'MarketingConnection' });
+  const RunSchema = Type.Object({ id: Type.String(), connection_id: Type.String(), segment_id: Type.String(), status: Type.String(), report: Loose, error: Nullable(Type.String()), created_at: Timestamp, finished_at: Nullable(Timestamp) }, { title: 'SyncRun' });
+  app.get('/api/marketing/connections', { config: { access: read }, schema: { tags, summary: 'Marketing platforms the shop syncs to', operationId: 'listMarketingConnections', response: { 200: Type.Object({ data: Type.Array(ConnectionSchema) }) } } }, async (req) => ({
+    data: await listConnections(deps.ctx(req)),
+  }));
+  app.post(
+    '/api/marketing/connections',
+    {
+      config: { access: write, idempotent: false },
+      schema: {
+        tags,
+        summary: 'Connect Mailchimp (api_key, list_id) or a signed webhook (url)',
+        operationId: 'createMarketingConnection',
+        body: Body({ kind: Type.Union([Type.Literal('mailchimp'), Type.Literal('webhook')]), name: Name(100), api_key: Type.Optional(Type.String({ maxLength: 200 })), list_id: Type.Optional(Type.String({ maxLength: 100 })), base_url: Type.Optional(Type.String({ maxLength: 300 })), url: Type.Optional(Type.String({ maxLength: 2000 })) }, 'MarketingConnectionCreate'),
+        response: { 201: ConnectionSchema },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await deps.tx(req, (ctx) => createConnection(ctx, req.body, deps.config.webhooksAllowPrivate))),
+  );
+  app.delete('/api/marketing/connections/:id', { config: { access: write }, schema: { tags, summary: 'Remove a connection', operationId: 'deleteMarketingConnection', params: IdParams, response: { 204: NoContent } } }, async (req, reply) => {
+    await deps.tx(req, (ctx) => deleteConnection(ctx, req.params.id));
+    return reply.code(204).send(null);
+  });
+  app.post(
+    '/api/marketing/connections/:id/sync',
+    { config: { access: write }, schema: { tags, summary: 'Send a segment’s consented members (a job; follow the run)', operationId: 'startMarketingSync', params: IdParams, body: Body({ segment_id: Id }, 'SyncStart'), response: { 202: RunSchema } } },
+    async (req, reply) => reply.code(202).send(await deps.tx(req, (ctx) => startSync(ctx, req.params.id, req.body.segment_id))),
+  );
+  app.get('/api/marketing/runs/:id', { config: { access: read }, schema: { tags, summary: 'A sync run and its report', operationId: 'getMarketingRun', params: IdParams, response: { 200: RunSchema } } }, async (req) => getRun(deps.ctx(req), req.params.id));
 
   // --- consent links (no credential: the token is the proof)
   const Token = Type.Object({ token: Type.String({ minLength: 10, maxLength: 300 }) }, { additionalProperties: false });

@@ -9,3 +9,4 @@ export * from './scores.service.ts';
 export * from './segments.service.ts';
 export * from './privacy.service.ts';
 export type { ContactFilter } from './crm.repository.ts';
+export * from './marketing.service.ts';
