@@ -34,7 +34,7 @@ import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
 import { conversationsRoutes } from './modules/conversations/conversations.routes.ts';
 import { crmRoutes } from './modules/crm/crm.routes.ts';
-import { createHash } from 'node:crypto';
+import { consentSecretOf } from './modules/crm/index.ts';
 import { InProcessBus, RedisBus, type RealtimeBus } from './realtime/bus.ts';
 import { RealtimeHub } from './realtime/hub.ts';
 import { registerRealtime } from './realtime/plugin.ts';
@@ -139,7 +139,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     auth,
     tokens,
     redis,
-    consentSecret: createHash('sha256').update(`consent\n${signingKey}`).digest('base64url'),
+    consentSecret: consentSecretOf(signingKey),
     limits: {
       async chat(key) {
         try {

@@ -28,7 +28,7 @@ export const SYSTEM_SCHEDULES: Schedule[] = [
   { name: 'payments.reconcile', cron: '* * * * *', tenantId: null, job: { type: 'payments.reconcile', queue: 'system', maxAttempts: 3 } },
   { name: 'idempotency.purge', cron: '17 * * * *', tenantId: null, job: { type: 'idempotency.purge', queue: 'system', maxAttempts: 3 } },
   { name: 'reports.daily', cron: '5 * * * *', tenantId: null, job: { type: 'reports.daily', queue: 'system', maxAttempts: 3 } },
-  { name: 'carts.remind', cron: '40 * * * *', tenantId: null, job: { type: 'carts.remind', queue: 'system', maxAttempts: 3 } },
+  { name: 'carts.remind', cron: '*/10 * * * *', tenantId: null, job: { type: 'carts.remind', queue: 'system', maxAttempts: 3 } },
   { name: 'crm.scores', cron: '11 * * * *', tenantId: null, job: { type: 'crm.scores', queue: 'system', maxAttempts: 3 } },
   { name: 'crm.task_reminders', cron: '* * * * *', tenantId: null, job: { type: 'crm.task_reminders', queue: 'system', maxAttempts: 3 } },
   { name: 'realtime.prune', cron: '23 * * * *', tenantId: null, job: { type: 'realtime.prune', queue: 'system', maxAttempts: 3 } },
@@ -39,6 +39,8 @@ export interface BackgroundDeps {
   /** Development only: let webhooks reach http and private addresses. */
   webhooksAllowPrivate: boolean;
   mailer: Mailer;
+  /** Where links in emails point (one-click unsubscribe), and the secret that signs them. */
+  links?: { publicUrl: string; consentSecret: string } | undefined;
   /** Hours of realtime channel history to keep (24 when not said). */
   realtimeHistoryHours?: number | undefined;
   /** Told of each committed outbox batch (the realtime relay: the nodes hear of new messages at once). */
@@ -51,7 +53,7 @@ export function jobHandlers(deps: BackgroundDeps): Map<string, JobHandler> {
     ['reservations.expire', async ({ db, clock, log }) => ({ cancelled: await expireReservations(db, clock, deps.gateway, log) })],
     ['payments.reconcile', async ({ db, clock, log }) => reconcilePayments(db, clock, deps.gateway, log)],
     ['idempotency.purge', async ({ db, clock }) => ({ deleted: await purgeExpiredIdempotencyKeys(db, clock) })],
-    ['email.send', async ({ db, clock, log, job }) => sendTemplatedEmail(db, clock, deps.mailer, log, job.tenant_id ?? '', job.payload)],
+    ['email.send', async ({ db, clock, log, job }) => sendTemplatedEmail(db, clock, deps.mailer, log, job.tenant_id ?? '', job.payload, deps.links ?? null)],
     ['email.password_reset', async ({ db, clock, job }) => ({ outcome: await sendResetCode(db, clock, deps.mailer, job.id, job.tenant_id ?? '', job.payload as { subject_type: 'user' | 'customer'; subject_id: string; to: string }) })],
     ['reports.daily', async ({ db, clock }) => ({ shops: await computeDailyReports(db, clock) })],
     ['export.csv', async ({ db, clock, job, progress }) => runExport(db, clock, job.tenant_id ?? '', job.id, job.payload as { kind: ExportKind; from?: string; to?: string }, progress)],

@@ -5,7 +5,7 @@ import { migrateDown, migrateUp, migrationStatus } from './db/migrator.ts';
 import { systemClock } from './lib/clock.ts';
 import { AppError } from './lib/errors.ts';
 import { randomSecret } from './lib/crypto.ts';
-import { generatePrivateKeyPem } from './modules/auth/index.ts';
+import { generatePrivateKeyPem, loadSigningKey } from './modules/auth/index.ts';
 import { SYSTEM_ROLES, type SystemRole } from './policy/permissions.ts';
 import { insertUser, systemRoleId } from './modules/staff/index.ts';
 import { findTenantBySlug } from './modules/tenants/index.ts';
@@ -19,6 +19,7 @@ import { Redis } from 'ioredis';
 import { RedisBus } from './realtime/bus.ts';
 import { relayCommitted } from './realtime/relay.ts';
 import { OutboxWake } from './realtime/wake.ts';
+import { consentSecretOf } from './modules/crm/index.ts';
 import type { Logger } from './lib/log.ts';
 import { pino } from 'pino';
 import { LOG_REDACT } from './app.ts';
@@ -104,6 +105,7 @@ program
       webhooksAllowPrivate: cfg.webhooksAllowPrivate,
       mailer: createMailer({ ...cfg.mail, dataDir: cfg.dataDir, log }),
       realtimeHistoryHours: cfg.realtime.historyHours,
+      links: { publicUrl: cfg.publicUrl, consentSecret: consentSecretOf(loadSigningKey(cfg)) },
       onEventsCommitted: bus ? relayCommitted(db, bus) : undefined,
     });
     const wake = redis ? new OutboxWake(redis, 'stockroom:') : null;

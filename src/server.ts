@@ -8,6 +8,8 @@ import { seedDemo, type DemoCredentials } from './seed.ts';
 import { startBackground } from './background.ts';
 import { createMailer } from './modules/email/index.ts';
 import { relayCommitted } from './realtime/relay.ts';
+import { consentSecretOf } from './modules/crm/index.ts';
+import { loadSigningKey } from './modules/auth/index.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -34,7 +36,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   await app.listen({ host: config.host, port: config.port });
   // Embedded mode runs the job workers and the scheduler in this process; scale-out runs `stockroom worker`.
   const inProcess = config.inProcessWorkers === 'on' || (config.inProcessWorkers === 'auto' && config.database.dialect === 'sqlite');
-  const background = inProcess ? startBackground({ db, clock: systemClock, log: app.log, gateway: app.payments, webhooksAllowPrivate: config.webhooksAllowPrivate, mailer: createMailer({ ...config.mail, dataDir: config.dataDir, log: app.log }), realtimeHistoryHours: config.realtime.historyHours, onEventsCommitted: relayCommitted(db, app.realtime.bus) }) : null;
+  const background = inProcess ? startBackground({ db, clock: systemClock, log: app.log, gateway: app.payments, webhooksAllowPrivate: config.webhooksAllowPrivate, mailer: createMailer({ ...config.mail, dataDir: config.dataDir, log: app.log }), realtimeHistoryHours: config.realtime.historyHours, onEventsCommitted: relayCommitted(db, app.realtime.bus), links: { publicUrl: config.publicUrl, consentSecret: consentSecretOf(loadSigningKey(config)) } }) : null;
   if (background) app.realtime.wake.subscribe(() => background.pump.wake());
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

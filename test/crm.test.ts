@@ -3,7 +3,11 @@ import { after, before, describe, test } from 'node:test';
 import { EVENT_CONSUMERS, crmScoresJob, jobHandlers, remindTasks } from '../src/background.ts';
 import { createMailer } from '../src/modules/email/index.ts';
 import { Worker } from '../src/modules/jobs/index.ts';
-import { consentToken } from '../src/modules/crm/index.ts';
+import { consentSecretOf, consentToken } from '../src/modules/crm/index.ts';
+import { loadSigningKey } from '../src/modules/auth/index.ts';
+import { remindAbandonedCarts } from '../src/workflows/emails.ts';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { systemClock } from '../src/lib/clock.ts';
 import { dispatchEvents } from '../src/workflows/dispatch-events.ts';
 import { SUCCESS, seedCatalogue, type Catalogue } from './commerce-helpers.ts';
@@ -34,7 +38,7 @@ for (const engine of engines()) {
       other = await createShop(t.app);
       cat = await seedCatalogue(t.app, shop);
       const mailer = createMailer({ ...t.config.mail, dataDir: t.config.dataDir, log: t.app.log });
-      worker = new Worker({ db: t.db, clock: systemClock, log: t.app.log, handlers: jobHandlers({ gateway: t.app.payments, webhooksAllowPrivate: true, mailer }), queues: { email: 4, default: 2 } });
+      worker = new Worker({ db: t.db, clock: systemClock, log: t.app.log, handlers: jobHandlers({ gateway: t.app.payments, webhooksAllowPrivate: true, mailer, links: { publicUrl: 'https://api.shop.test', consentSecret: consentSecretOf(loadSigningKey(t.config)) } }), queues: { email: 4, default: 2 } });
     });
     after(() => t.close());
 
@@ -148,7 +152,7 @@ for (const engine of engines()) {
 
     test('consent: one-click unsubscribe and double opt-in links, by token, no login', async () => {
       const c = (await api('POST', '/api/contacts', { email: 'opt@example.com', consent: { status: 'pending', source: 'newsletter form' } })).json;
-      const secret = (t.app as unknown as { [k: string]: unknown }) && (await import('node:crypto')).createHash('sha256').update(`consent\n${(await import('../src/modules/auth/index.ts')).loadSigningKey(t.config)}`).digest('base64url');
+      const secret = consentSecretOf(loadSigningKey(t.config));
       const confirm = consentToken(secret, shop.tenantId, c.id as string, 'confirm');
       assert.equal((await call(t.app, { method: 'POST', url: `/api/consent/confirm?token=${confirm}` })).statusCode, 200);
       assert.equal(((await api('GET', `/api/contacts/${c.id}`)).json.consent as { status: string }).status, 'subscribed');
@@ -256,6 +260,41 @@ for (const engine of engines()) {
       } finally {
         await new Promise<void>((r) => standIn.close(() => r()));
       }
+    });
+
+    test('abandoned-cart recovery: one reminder with a link back and a one-click unsubscribe, only with consent; logged; recovered revenue reported', async () => {
+      const shopPatch = await api('PATCH', '/api/shop', { cart_reminder_hours: 1, storefront_url: 'https://shop.example.com/cart' });
+      assert.equal(shopPatch.statusCode, 200, shopPatch.body);
+      const who = (await api('POST', '/api/contacts', { email: 'cart@example.com', consent: { status: 'subscribed', source: 'checkout box' } })).json;
+      const cart = await call(t.app, { method: 'POST', url: '/api/carts', pk: shop.pk, body: { email: 'cart@example.com', lines: [{ variant_id: cat.v.MUG, quantity: 2 }] } });
+      const stranger = await call(t.app, { method: 'POST', url: '/api/carts', pk: shop.pk, body: { email: 'nocons@example.com', lines: [{ variant_id: cat.v.MUG, quantity: 1 }] } });
+      const fresh = await call(t.app, { method: 'POST', url: '/api/carts', pk: shop.pk, body: { email: 'cart@example.com', lines: [{ variant_id: cat.v.NOTE, quantity: 1 }] } });
+      // Two of them were left two hours ago; the third just now (the shop waits an hour).
+      const past = new Date(Date.now() - 2 * 3600_000).toISOString();
+      await t.db.updateTable('carts').set({ updated_at: past }).where('tenant_id', '=', shop.tenantId).where('id', 'in', [cart.json.id as string, stranger.json.id as string]).execute();
+      assert.equal(await remindAbandonedCarts(t.db, systemClock), 1, 'only the one with consent');
+      assert.equal(await remindAbandonedCarts(t.db, systemClock), 0, 'one reminder per cart');
+      await work();
+      const mailDir = join(t.config.dataDir, 'mail');
+      // Quoted-printable undone: soft line breaks and =XX escapes.
+      const plain = (m: string) => m.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16)));
+      const mails = readdirSync(mailDir).map((f) => plain(readFileSync(join(mailDir, f), 'utf8'))).filter((m) => m.includes('To: cart@example.com') && m.includes('left something'));
+      assert.equal(mails.length, 1);
+      assert.match(mails[0]!, new RegExp(`https://shop\\.example\\.com/cart\\?cart=${cart.json.id as string}`));
+      assert.match(mails[0]!, /List-Unsubscribe:\s+<https:\/\/api\.shop\.test\/api\/consent\/unsubscribe\?token=/);
+      assert.match(mails[0]!, /List-Unsubscribe-Post: List-Unsubscribe=One-Click/);
+      const stranger2 = (await api('GET', '/api/contacts?email=nocons@example.com')).json.data?.[0] as { source: string; consent: { status: string } };
+      assert.deepEqual([stranger2.source, stranger2.consent.status], ['cart', 'none'], 'known now, not emailed');
+      const tl = await api('GET', `/api/contacts/${who.id}/timeline?type=cart.abandoned`);
+      assert.equal(tl.json.data?.length, 1);
+      // The shopper comes back and orders: recovered revenue.
+      const order = await call(t.app, { method: 'POST', url: '/api/orders', pk: shop.pk, body: { cart_id: cart.json.id, payment: SUCCESS } });
+      assert.equal(order.statusCode, 201, order.body);
+      await call(t.app, { method: 'POST', url: '/api/orders', pk: shop.pk, body: { cart_id: fresh.json.id, payment: SUCCESS } });
+      const day = new Date().toISOString().slice(0, 10);
+      const report = await api('GET', `/api/reports/sales?from=${day}&to=${day}`);
+      const totals = report.json.totals as { recovered_orders: number; recovered_revenue: number };
+      assert.deepEqual([totals.recovered_orders, totals.recovered_revenue], [1, order.json.total]);
     });
 
     test('another shop sees none of it; staff without crm permissions are refused', async () => {

@@ -126,7 +126,9 @@ for (const engine of engines()) {
       shop.token = (await login(t.app, shop.slug, shop.email, 'a brand new passphrase')).json.access_token as string;
     });
 
-    test('an abandoned cart gets one reminder after a day', async () => {
+    test('an abandoned cart of a shopper who consented to marketing gets one reminder after a day', async () => {
+      const consent = await call(t.app, { method: 'POST', url: '/api/contacts', token: shop.token, body: { email: 'forgetful@example.com', consent: { status: 'subscribed', source: 'newsletter' } } });
+      assert.equal(consent.statusCode, 201, consent.body);
       const cart = await call(t.app, { method: 'POST', url: '/api/carts', pk: shop.pk, body: { email: 'forgetful@example.com', lines: [{ variant_id: cat.v.LAMP, quantity: 1 }] } });
       assert.equal(await remindAbandonedCarts(t.db, clock), 0, 'not yet');
       clock.advance(25 * 3600_000);

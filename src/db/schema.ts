@@ -21,6 +21,10 @@ export interface TenantsTable {
   tax_mode: 'exclusive' | 'inclusive';
   /** Bumped by every change (0009): the shop's ETag. */
   version: number;
+  /** Hours a cart with an email waits before its one reminder; 0: no reminders (0011). */
+  cart_reminder_hours?: number;
+  /** Where the reminder's link back goes: `<storefront_url>?cart=<id>` (0011). */
+  storefront_url?: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -318,6 +322,8 @@ export interface CartsTable {
   version: number;
   created_at: string;
   updated_at: string;
+  /** When the abandoned-cart reminder went out (0011). */
+  reminded_at?: string | null;
 }
 
 export interface CartLinesTable {

@@ -2,7 +2,8 @@ import type { Logger } from '../lib/log.ts';
 import type { Ctx } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
-import { abandonedCarts, cartToRemind } from '../modules/carts/index.ts';
+import { abandonedCarts, cartToRemind, markCartReminded } from '../modules/carts/index.ts';
+import { consentToken, marketingConsent } from '../modules/crm/index.ts';
 import { sellableVariants } from '../modules/catalog/index.ts';
 import { sendOnce, type Mailer, abandonedCart, orderConfirmation, shippingNotification } from '../modules/email/index.ts';
 import { enqueue } from '../modules/jobs/index.ts';
@@ -10,7 +11,7 @@ import { orderCreated } from '../modules/orders/index.ts';
 import { getTenant } from '../modules/tenants/index.ts';
 
 /** The `email.send` job: renders a template from the shop's data and sends it once per job key. */
-export async function sendTemplatedEmail(db: Db, clock: Clock, mailer: Mailer, log: Logger, tenantId: string, p: Record<string, unknown>): Promise<{ outcome: string }> {
+export async function sendTemplatedEmail(db: Db, clock: Clock, mailer: Mailer, log: Logger, tenantId: string, p: Record<string, unknown>, links: { publicUrl: string; consentSecret: string } | null = null): Promise<{ outcome: string }> {
   const ctx: Ctx = { tenantId, principal: { kind: 'system', tenantId }, db, clock, log };
   const shop = await getTenant(db, tenantId);
   const template = String(p.template);
@@ -33,22 +34,38 @@ export async function sendTemplatedEmail(db: Db, clock: Clock, mailer: Mailer, l
     if (!found) return { outcome: 'cart_gone' };
     const { cart, lines } = found;
     const variants = await sellableVariants(db, tenantId, lines.map((l) => l.variant_id));
-    const rendered = abandonedCart(shop.name, { cart_id: cart.id, lines: lines.map((l) => ({ title: variants.get(l.variant_id)?.title ?? 'item', quantity: l.quantity })) });
+    const consent = await marketingConsent(db, tenantId, cart.email, clock.now().toISOString());
+    if (!consent.consented) return { outcome: 'no_consent' };
+    const link = shop.storefront_url ? `${shop.storefront_url}${shop.storefront_url.includes('?') ? '&' : '?'}cart=${encodeURIComponent(cart.id)}` : null;
+    const unsubscribeUrl = links ? `${links.publicUrl}/api/consent/unsubscribe?token=${consentToken(links.consentSecret, tenantId, consent.contactId, 'unsubscribe')}` : null;
+    const rendered = abandonedCart(shop.name, { cart_id: cart.id, lines: lines.map((l) => ({ title: variants.get(l.variant_id)?.title ?? 'item', quantity: l.quantity })), link, unsubscribe_url: unsubscribeUrl });
     return { outcome: await sendOnce(db, clock, mailer, { tenantId, key: `abandoned_cart:${cart.id}`, template, to: cart.email, fromName: shop.name, rendered, about: { cart_id: cart.id } }) };
   }
   throw new Error(`unknown email template ${template}`);
 }
 
 /**
- * The abandoned-cart sweep: carts with an email and lines, untouched for a day, not ordered and not reminded
- * yet, get one reminder each (the email key makes it once per cart even if the sweep runs twice).
+ * The abandoned-cart sweep: carts with an email and lines, untouched for as long as their shop's setting says
+ * (`cart_reminder_hours`, 0: never), not ordered and never reminded, get one reminder — when the person consented
+ * to marketing (a person not known yet becomes a contact, without consent, and is not emailed). The cart is marked
+ * reminded in the transaction that enqueues the email, so an order from it counts as recovered revenue.
  */
-export async function remindAbandonedCarts(db: Db, clock: Clock, idleHours = 24, limit = 500): Promise<number> {
-  const before = new Date(clock.now().getTime() - idleHours * 3600_000).toISOString();
-  const carts = await abandonedCarts(db, before, limit);
+export async function remindAbandonedCarts(db: Db, clock: Clock, limit = 500): Promise<number> {
+  const now = clock.now();
+  const candidates = await abandonedCarts(db, new Date(now.getTime() - 3600_000).toISOString(), limit);
+  const hoursOf = new Map<string, number>();
   let n = 0;
-  for (const c of carts) {
-    if (await enqueue(db, clock, { tenantId: c.tenant_id, queue: 'email', type: 'email.send', payload: { template: 'abandoned_cart', cart_id: c.id }, maxAttempts: 5, dedupeKey: `email:abandoned_cart:${c.id}` })) n++;
+  for (const c of candidates) {
+    if (!hoursOf.has(c.tenant_id)) hoursOf.set(c.tenant_id, (await getTenant(db, c.tenant_id)).cart_reminder_hours);
+    const hours = hoursOf.get(c.tenant_id) as number;
+    if (hours === 0 || Date.parse(c.updated_at) > now.getTime() - hours * 3600_000 || !c.email) continue;
+    const at = now.toISOString();
+    const sent = await db.transaction().execute(async (trx) => {
+      if (!(await marketingConsent(trx, c.tenant_id, c.email as string, at)).consented) return false;
+      await markCartReminded(trx, c.tenant_id, c.id, at);
+      return Boolean(await enqueue(trx, clock, { tenantId: c.tenant_id, queue: 'email', type: 'email.send', payload: { template: 'abandoned_cart', cart_id: c.id }, maxAttempts: 5, dedupeKey: `email:abandoned_cart:${c.id}` }));
+    });
+    if (sent) n++;
   }
   return n;
 }

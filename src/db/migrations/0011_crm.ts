@@ -165,6 +165,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('contact_audit_contact_idx').on('contact_audit').columns(['tenant_id', 'contact_id', 'id']).execute();
 
+  // Abandoned-cart recovery: the shop's idle time before one reminder (0: never), where the link back goes, and
+  // which carts were reminded (an order from one is recovered revenue).
+  await db.schema.alterTable('tenants').addColumn('cart_reminder_hours', 'integer', (c) => c.notNull().defaultTo(24)).execute();
+  await db.schema.alterTable('tenants').addColumn('storefront_url', 'text').execute();
+  await db.schema.alterTable('carts').addColumn('reminded_at', ts).execute();
+
   // Marketing sync: where a shop sends its consented contacts, and a report per run.
   await db.schema
     .createTable('marketing_connections')
@@ -196,5 +202,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('carts').dropColumn('reminded_at').execute();
+  await db.schema.alterTable('tenants').dropColumn('storefront_url').execute();
+  await db.schema.alterTable('tenants').dropColumn('cart_reminder_hours').execute();
   for (const t of ['marketing_sync_runs', 'marketing_connections', 'contact_audit', 'segment_members', 'segments', 'score_rules', 'contact_score_history', 'contact_scores', 'contact_activities', 'contact_fields', 'contacts']) await db.schema.dropTable(t).execute();
 }

@@ -54,11 +54,15 @@ export const cartsRepository = {
     return Number(r.numUpdatedRows) === 1;
   },
   /** Open carts with an email and lines, untouched since `before`, never reminded (no abandoned-cart email). */
+  async markReminded(db: Executor, tenantId: string, id: string, at: string): Promise<void> {
+    await db.updateTable('carts').set({ reminded_at: at }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  },
   async abandoned(db: Executor, before: string, limit: number) {
     return db
       .selectFrom('carts as c')
-      .select(['c.tenant_id', 'c.id'])
+      .select(['c.tenant_id', 'c.id', 'c.email', 'c.updated_at'])
       .where('c.status', '=', 'open')
+      .where('c.reminded_at', 'is', null)
       .where('c.email', 'is not', null)
       .where('c.updated_at', '<=', before)
       .where((eb) => eb.exists(eb.selectFrom('cart_lines as l').select('l.id').whereRef('l.tenant_id', '=', 'c.tenant_id').whereRef('l.cart_id', '=', 'c.id')))

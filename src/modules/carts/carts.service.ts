@@ -282,3 +282,8 @@ export async function cartToRemind(db: Executor, tenantId: string, cartId: strin
 export async function abandonedCarts(db: Executor, before: string, limit: number) {
   return repo.abandoned(db, before, limit);
 }
+
+/** The cart's one reminder went out (or is on its way): an order from it is recovered revenue. */
+export async function markCartReminded(db: Executor, tenantId: string, cartId: string, at: string): Promise<void> {
+  await repo.markReminded(db, tenantId, cartId, at);
+}

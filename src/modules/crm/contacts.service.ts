@@ -237,6 +237,25 @@ function readToken(secret: string, token: string, purpose: 'unsubscribe' | 'conf
   return { tenantId, contactId };
 }
 
+/** The secret the consent links are signed with, derived from the server's JWT signing key (shared by every node). */
+export function consentSecretOf(signingKeyPem: string): string {
+  return createHmac('sha256', 'stockroom consent links').update(signingKeyPem).digest('base64url');
+}
+
+/**
+ * Whether a shop may send marketing (an abandoned-cart reminder) to an email: only with consent. A person not
+ * known yet becomes a contact (source `cart`), without consent.
+ */
+export async function marketingConsent(db: Executor, tenantId: string, email: string, at: string): Promise<{ contactId: string; consented: boolean }> {
+  const e = normaliseEmail(email);
+  let c = await repo.findByEmail(db, tenantId, e);
+  if (!c) {
+    c = baseRow(tenantId, e, 'cart', at);
+    await repo.insertContact(db, c);
+  }
+  return { contactId: c.id, consented: c.consent === 'subscribed' && c.erased_at === null };
+}
+
 /** One-click unsubscribe (RFC 8058): the token names the shop and the contact. Idempotent. */
 export async function unsubscribe(db: Executor, clock: { now(): Date }, secret: string, token: string): Promise<{ contact_id: string }> {
   const { tenantId, contactId } = readToken(secret, token, 'unsubscribe');

@@ -149,6 +149,8 @@ export const crmConsumer: EventConsumer = {
           await log(db, e, c.id, 'order.cancelled', `Order #${String(p.number)} was cancelled`, { order_id: p.order_id, reason: p.reason ?? null });
         } else if (e.type === 'order.message_created' && p.author_type === 'customer') {
           await log(db, e, c.id, 'chat.message', String(p.body ?? '').slice(0, 140), { order_id: p.order_id, message_id: p.message_id, body: p.body });
+        } else if (e.type === 'email.sent' && p.template === 'abandoned_cart') {
+          await log(db, e, c.id, 'cart.abandoned', 'Reminded of an abandoned cart', { cart_id: p.cart_id ?? null, subject: p.subject, outcome: 'sent' });
         } else if (e.type === 'email.sent') {
           await log(db, e, c.id, 'email.sent', `Email sent: ${String(p.subject ?? p.template)}`, { template: p.template, subject: p.subject, outcome: 'sent', message_id: p.message_id ?? null, order_id: p.order_id ?? null });
         }

@@ -23,7 +23,7 @@ export async function sendOnce(db: Db, clock: Clock, mailer: Mailer, e: { tenant
     if (!isUniqueViolation(err)) throw err;
     if ((await emails.statusOf(db, e.tenantId, e.key)) === 'sent') return 'already_sent';
   }
-  const info = await mailer.send({ to: e.to, subject: e.rendered.subject, text: e.rendered.text, html: e.rendered.html, fromName: e.fromName });
+  const info = await mailer.send({ to: e.to, subject: e.rendered.subject, text: e.rendered.text, html: e.rendered.html, fromName: e.fromName, headers: e.rendered.headers });
   // Recorded and announced together (`email.sent`: the CRM's timeline), never the body.
   const at = clock.now().toISOString();
   await db.transaction().execute(async (trx) => {

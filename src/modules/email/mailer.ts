@@ -9,6 +9,7 @@ export interface OutgoingEmail {
   text: string;
   html: string;
   fromName?: string | undefined;
+  headers?: Record<string, string> | undefined;
 }
 
 export interface Mailer {
@@ -27,7 +28,7 @@ export function createMailer(o: { smtpUrl: string | null; from: string; dataDir:
     const transport = nodemailer.createTransport(o.smtpUrl);
     return {
       async send(m) {
-        const info = await transport.sendMail({ from: from(m.fromName), to: m.to, subject: m.subject, text: m.text, html: m.html });
+        const info = await transport.sendMail({ from: from(m.fromName), to: m.to, subject: m.subject, text: m.text, html: m.html, ...(m.headers ? { headers: m.headers } : {}) });
         return { messageId: info.messageId, file: null };
       },
       close: () => transport.close(),
@@ -37,7 +38,7 @@ export function createMailer(o: { smtpUrl: string | null; from: string; dataDir:
   const dir = join(o.dataDir, 'mail');
   return {
     async send(m) {
-      const info = await transport.sendMail({ from: from(m.fromName), to: m.to, subject: m.subject, text: m.text, html: m.html });
+      const info = await transport.sendMail({ from: from(m.fromName), to: m.to, subject: m.subject, text: m.text, html: m.html, ...(m.headers ? { headers: m.headers } : {}) });
       mkdirSync(dir, { recursive: true });
       const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${info.messageId.replace(/[^A-Za-z0-9.@-]/g, '')}.eml`);
       writeFileSync(file, info.message as Buffer);

@@ -5,6 +5,8 @@ export interface Rendered {
   subject: string;
   text: string;
   html: string;
+  /** Extra headers, e.g. List-Unsubscribe (RFC 8058) on marketing emails. */
+  headers?: Record<string, string> | undefined;
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -43,12 +45,19 @@ export function shippingNotification(shop: string, o: { name: string; carrier: s
   };
 }
 
-export function abandonedCart(shop: string, c: { lines: { title: string; quantity: number }[]; cart_id: string }): Rendered {
+/**
+ * The one reminder of an abandoned cart: a link back to it (the shop's storefront, when set) and a one-click
+ * unsubscribe link (RFC 8058 headers, and in the text).
+ */
+export function abandonedCart(shop: string, c: { lines: { title: string; quantity: number }[]; cart_id: string; link: string | null; unsubscribe_url: string | null }): Rendered {
   const lines = c.lines.map((l) => `${l.quantity} × ${l.title}`);
+  const back = c.link ? `Pick up where you left off: ${c.link}` : `Cart: ${c.cart_id}`;
+  const unsub = c.unsubscribe_url ? `\n\nNo more emails like this: ${c.unsubscribe_url}` : '';
   return {
     subject: `${shop}: you left something in your cart`,
-    text: `Your cart is still waiting for you:\n\n${lines.join('\n')}\n\nCart: ${c.cart_id}\n`,
-    html: page(shop, 'You left something in your cart', `<ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul><p>Cart: ${esc(c.cart_id)}</p>`),
+    text: `Your cart is still waiting for you:\n\n${lines.join('\n')}\n\n${back}${unsub}\n`,
+    html: page(shop, 'You left something in your cart', `<ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul><p>${c.link ? `<a href="${esc(c.link)}">Back to your cart</a>` : `Cart: ${esc(c.cart_id)}`}</p>${c.unsubscribe_url ? `<p><small><a href="${esc(c.unsubscribe_url)}">Unsubscribe</a></small></p>` : ''}`),
+    ...(c.unsubscribe_url ? { headers: { 'List-Unsubscribe': `<${c.unsubscribe_url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } } : {}),
   };
 }
 

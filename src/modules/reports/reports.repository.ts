@@ -7,7 +7,15 @@ import type { Executor } from '../../context.ts';
  */
 export const reportsRepository = {
   async ordersBetween(db: Executor, tenantId: string, start: string, end: string) {
-    return db.selectFrom('orders').select(['created_at', 'total', 'tax_total', 'discount_total']).where('tenant_id', '=', tenantId).where('created_at', '>=', start).where('created_at', '<', end).where('status', '!=', 'cancelled').execute();
+    return db
+      .selectFrom('orders as o')
+      .leftJoin('carts as c', (j) => j.onRef('c.tenant_id', '=', 'o.tenant_id').onRef('c.id', '=', 'o.cart_id'))
+      .select(['o.created_at', 'o.total', 'o.tax_total', 'o.discount_total', 'c.reminded_at'])
+      .where('o.tenant_id', '=', tenantId)
+      .where('o.created_at', '>=', start)
+      .where('o.created_at', '<', end)
+      .where('o.status', '!=', 'cancelled')
+      .execute();
   },
   /** Refunds the provider confirmed, of orders that were not cancelled. */
   async refundsBetween(db: Executor, tenantId: string, start: string, end: string) {

@@ -15,7 +15,17 @@ import { checkRange, lowStock, salesReport, storedDailyReports, topProducts } fr
 const DateStr = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'A calendar date in the shop’s time zone' });
 const Range = { from: DateStr, to: DateStr };
 const Day = Type.Object({ date: Type.String(), orders: Type.Integer(), revenue: Type.Integer(), tax: Type.Integer(), discounts: Type.Integer(), refunds: Type.Integer(), net: Type.Integer(), average_order_value: Type.Integer() });
-const Totals = Type.Object({ orders: Type.Integer(), revenue: Type.Integer(), tax: Type.Integer(), discounts: Type.Integer(), refunds: Type.Integer(), net: Type.Integer(), average_order_value: Type.Integer() });
+const Totals = Type.Object({
+  orders: Type.Integer(),
+  revenue: Type.Integer(),
+  tax: Type.Integer(),
+  discounts: Type.Integer(),
+  refunds: Type.Integer(),
+  net: Type.Integer(),
+  average_order_value: Type.Integer(),
+  recovered_orders: Type.Integer({ description: 'Orders from carts after their abandoned-cart reminder' }),
+  recovered_revenue: Type.Integer({ description: 'Their revenue' }),
+});
 const ExportView = Type.Object({ job: JobSchema, filename: Type.Union([Type.String(), Type.Null()]), rows: Type.Union([Type.Integer(), Type.Null()]), download_url: Type.Union([Type.String(), Type.Null()], { description: 'Set when the export is done' }) }, { title: 'Export' });
 
 export const reportsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {

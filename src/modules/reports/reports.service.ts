@@ -24,7 +24,7 @@ export interface SalesReport {
   from: string;
   to: string;
   days: DayFigures[];
-  totals: Omit<DayFigures, 'date'>;
+  totals: Omit<DayFigures, 'date'> & { recovered_orders: number; recovered_revenue: number };
 }
 
 /** A date range in the shop's time zone, both ends included; reversed or longer than a year is a coded 422. */
@@ -48,7 +48,14 @@ export async function salesReport(db: Executor, tenantId: string, shop: { curren
   const days = new Map<string, DayFigures>();
   for (let d = from; d <= to; d = addDays(d, 1)) days.set(d, empty(d));
   const orders = await repo.ordersBetween(db, tenantId, start, end);
+  // Recovered: ordered from a cart after its abandoned-cart reminder went out.
+  let recoveredOrders = 0;
+  let recoveredRevenue = 0;
   for (const o of orders) {
+    if (o.reminded_at && o.reminded_at <= o.created_at) {
+      recoveredOrders++;
+      recoveredRevenue += Number(o.total);
+    }
     const day = days.get(localDate(new Date(o.created_at), shop.timezone));
     if (!day) continue;
     day.orders++;
@@ -64,7 +71,7 @@ export async function salesReport(db: Executor, tenantId: string, shop: { curren
   }
   const list = [...days.values()].map((d) => ({ ...d, net: d.revenue - d.refunds, average_order_value: d.orders ? divRound(d.revenue, d.orders) : 0 }));
   const sum = (k: 'orders' | 'revenue' | 'tax' | 'discounts' | 'refunds') => list.reduce((a, d) => a + d[k], 0);
-  const totals = { orders: sum('orders'), revenue: sum('revenue'), tax: sum('tax'), discounts: sum('discounts'), refunds: sum('refunds'), net: sum('revenue') - sum('refunds'), average_order_value: sum('orders') ? divRound(sum('revenue'), sum('orders')) : 0 };
+  const totals = { orders: sum('orders'), revenue: sum('revenue'), tax: sum('tax'), discounts: sum('discounts'), refunds: sum('refunds'), net: sum('revenue') - sum('refunds'), average_order_value: sum('orders') ? divRound(sum('revenue'), sum('orders')) : 0, recovered_orders: recoveredOrders, recovered_revenue: recoveredRevenue };
   exactOrRefuse([...list.flatMap((d) => [d.revenue, d.tax, d.discounts, d.refunds, d.net]), totals.revenue, totals.tax, totals.discounts, totals.refunds, totals.net]);
   return { currency: shop.currency, timezone: shop.timezone, from, to, days: list, totals };
 }

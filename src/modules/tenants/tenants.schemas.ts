@@ -18,6 +18,8 @@ export const TenantSchema = Type.Object(
     tax_mode: TaxMode,
     suspended_at: NullableTimestamp,
     suspended_reason: Type.Union([Type.String(), Type.Null()]),
+    cart_reminder_hours: Type.Integer({ description: 'Hours an abandoned cart waits for its one reminder email (0: none)' }),
+    storefront_url: Type.Union([Type.String(), Type.Null()], { description: 'Where reminder links lead: <storefront_url>?cart=<id>' }),
     created_at: Timestamp,
     version: Type.Integer({ description: 'Bumped by every change; the ETag names it, send it back in If-Match' }),
     updated_at: Timestamp,
@@ -41,7 +43,17 @@ export const SignupBody = Body(
 
 export const SignupResponse = Type.Object({ tenant: TenantSchema, owner: UserSchema, publishable_key: Type.String() }, { title: 'SignupResponse' });
 
-export const ShopPatch = Body({ name: Type.Optional(Name(100)), currency: Type.Optional(Currency), timezone: Type.Optional(TimeZone), tax_mode: Type.Optional(TaxMode) }, 'ShopUpdate');
+export const ShopPatch = Body(
+  {
+    name: Type.Optional(Name(100)),
+    currency: Type.Optional(Currency),
+    timezone: Type.Optional(TimeZone),
+    tax_mode: Type.Optional(TaxMode),
+    cart_reminder_hours: Type.Optional(Type.Integer({ minimum: 0, maximum: 720 })),
+    storefront_url: Type.Optional(Type.Union([Type.String({ maxLength: 500, pattern: '^https?://[^\\s]+$' }), Type.Null()])),
+  },
+  'ShopUpdate',
+);
 
 export const TenantListQuery = Type.Object({ ...PageQuery, status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('suspended')])) }, { additionalProperties: false });
 export const TenantPage = Page(TenantSchema, 'Tenant');

@@ -17,12 +17,14 @@ export interface Tenant {
   tax_mode: 'exclusive' | 'inclusive';
   suspended_at: string | null;
   suspended_reason: string | null;
+  cart_reminder_hours: number;
+  storefront_url: string | null;
   version: number;
   created_at: string;
   updated_at: string;
 }
 
-const toTenant = (r: TenantsTable): Tenant => ({ ...r });
+const toTenant = (r: TenantsTable): Tenant => ({ ...r, cart_reminder_hours: Number(r.cart_reminder_hours ?? 24), storefront_url: r.storefront_url ?? null });
 
 export function slugify(name: string): string {
   const s = name
@@ -85,7 +87,7 @@ export async function getShop(ctx: Ctx): Promise<Tenant> {
 
 export async function updateShop(
   ctx: Ctx,
-  patch: { name?: string | undefined; timezone?: string | undefined; currency?: string | undefined; tax_mode?: 'exclusive' | 'inclusive' | undefined },
+  patch: { name?: string | undefined; timezone?: string | undefined; currency?: string | undefined; tax_mode?: 'exclusive' | 'inclusive' | undefined; cart_reminder_hours?: number | undefined; storefront_url?: string | null | undefined },
   expectedVersion: number | null = null,
 ): Promise<Tenant> {
   const current = await getShop(ctx);
@@ -94,6 +96,8 @@ export async function updateShop(
   if (patch.timezone !== undefined) next.timezone = patch.timezone;
   if (patch.currency !== undefined) next.currency = patch.currency;
   if (patch.tax_mode !== undefined) next.tax_mode = patch.tax_mode;
+  if (patch.cart_reminder_hours !== undefined) next.cart_reminder_hours = patch.cart_reminder_hours;
+  if (patch.storefront_url !== undefined) next.storefront_url = patch.storefront_url;
   if (!(await repo.update(ctx.db, current.id, next, expectedVersion))) throw preconditionFailed('version_mismatch', 'The shop changed since you read it (If-Match names an old version)');
   return getShop(ctx);
 }
