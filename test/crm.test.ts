@@ -163,6 +163,24 @@ for (const engine of engines()) {
       assert.equal(problemOf(await call(t.app, { method: 'POST', url: `/api/consent/confirm?token=${unsub}` })).code, 'invalid_token', 'a token is for one purpose');
     });
 
+    test('newsletter sign-up from the storefront: double opt-in by a confirmation email whose link subscribes', async () => {
+      const r = await call(t.app, { method: 'POST', url: '/api/newsletter', pk: shop.pk, body: { email: 'News@Example.com', first_name: 'Nia' } });
+      assert.equal(r.statusCode, 202, r.body);
+      assert.deepEqual(r.json, { consent: 'pending' });
+      await work();
+      const plain = (m: string) => m.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16)));
+      const mailDir = join(t.config.dataDir, 'mail');
+      const mail = readdirSync(mailDir).map((f) => plain(readFileSync(join(mailDir, f), 'utf8'))).find((m) => m.includes('To: news@example.com') && m.includes('confirm your subscription'));
+      assert.ok(mail, 'a confirmation email');
+      const link = /https:\/\/api\.shop\.test(\/api\/consent\/confirm\?token=[A-Za-z0-9._-]+)/.exec(mail)?.[1];
+      assert.ok(link);
+      assert.equal((await call(t.app, { url: link })).statusCode, 200);
+      const c = (await api('GET', '/api/contacts?email=news@example.com')).json.data?.[0] as { source: string; consent: { status: string }; first_name: string };
+      assert.deepEqual([c.source, c.consent.status, c.first_name], ['newsletter', 'subscribed', 'Nia']);
+      const direct = await call(t.app, { method: 'POST', url: '/api/newsletter', pk: shop.pk, body: { email: 'quick@example.com', double_opt_in: false } });
+      assert.deepEqual(direct.json, { consent: 'subscribed' });
+    });
+
     test('merge two contacts (audited); export everything; erase: personal data gone, totals kept', async () => {
       const a = (await api('POST', '/api/contacts', { email: 'twin1@example.com', tags: ['a'] })).json;
       const b = (await api('POST', '/api/contacts', { email: 'twin2@example.com', tags: ['b'] })).json;

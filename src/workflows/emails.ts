@@ -3,9 +3,9 @@ import type { Ctx } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
 import { abandonedCarts, cartToRemind, markCartReminded } from '../modules/carts/index.ts';
-import { consentToken, marketingConsent } from '../modules/crm/index.ts';
+import { consentToken, contactForEmail, marketingConsent } from '../modules/crm/index.ts';
 import { sellableVariants } from '../modules/catalog/index.ts';
-import { sendOnce, type Mailer, abandonedCart, orderConfirmation, shippingNotification } from '../modules/email/index.ts';
+import { sendOnce, type Mailer, abandonedCart, consentConfirmation, orderConfirmation, shippingNotification } from '../modules/email/index.ts';
 import { enqueue } from '../modules/jobs/index.ts';
 import { orderCreated } from '../modules/orders/index.ts';
 import { getTenant } from '../modules/tenants/index.ts';
@@ -40,6 +40,13 @@ export async function sendTemplatedEmail(db: Db, clock: Clock, mailer: Mailer, l
     const unsubscribeUrl = links ? `${links.publicUrl}/api/consent/unsubscribe?token=${consentToken(links.consentSecret, tenantId, consent.contactId, 'unsubscribe')}` : null;
     const rendered = abandonedCart(shop.name, { cart_id: cart.id, lines: lines.map((l) => ({ title: variants.get(l.variant_id)?.title ?? 'item', quantity: l.quantity })), link, unsubscribe_url: unsubscribeUrl });
     return { outcome: await sendOnce(db, clock, mailer, { tenantId, key: `abandoned_cart:${cart.id}`, template, to: cart.email, fromName: shop.name, rendered, about: { cart_id: cart.id } }) };
+  }
+  if (template === 'consent_confirmation') {
+    const c = await contactForEmail(db, tenantId, String(p.contact_id));
+    if (!c || c.consent !== 'pending') return { outcome: 'nothing_to_confirm' };
+    if (!links) return { outcome: 'no_public_url' };
+    const link = `${links.publicUrl}/api/consent/confirm?token=${consentToken(links.consentSecret, tenantId, c.id, 'confirm')}`;
+    return { outcome: await sendOnce(db, clock, mailer, { tenantId, key: `consent_confirmation:${String(p.contact_id)}:${clock.now().toISOString().slice(0, 13)}`, template, to: c.email, fromName: shop.name, rendered: consentConfirmation(shop.name, { first_name: c.first_name, link }) }) };
   }
   throw new Error(`unknown email template ${template}`);
 }

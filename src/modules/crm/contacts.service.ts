@@ -10,6 +10,7 @@ import { assertRoom } from '../../lib/limits.ts';
 import { decodeCursor, toPage, type Page, type PageRequest } from '../../lib/pagination.ts';
 import { isCalendarDate } from '../../lib/timezones.ts';
 import { crmRepository as repo, type ContactFilter } from './crm.repository.ts';
+import { enqueue } from '../jobs/index.ts';
 
 export interface Contact {
   id: string;
@@ -235,6 +236,31 @@ function readToken(secret: string, token: string, purpose: 'unsubscribe' | 'conf
   if (!tenantId || !contactId) throw bad();
   if (!safeEqual(consentToken(secret, tenantId, contactId, purpose), token)) throw bad();
   return { tenantId, contactId };
+}
+
+/**
+ * A newsletter sign-up from the storefront: the contact (source `newsletter` when new) gets consent at once, or —
+ * with double opt-in — `pending` consent and a confirmation email whose link makes it `subscribed`.
+ */
+export async function signUp(ctx: Ctx, input: { email: string; first_name?: string | undefined; double_opt_in: boolean }): Promise<{ contact_id: string; consent: Consent }> {
+  const now = ctx.clock.now().toISOString();
+  const email = normaliseEmail(input.email);
+  let c = await repo.findByEmail(ctx.db, ctx.tenantId, email);
+  if (!c) {
+    c = { ...baseRow(ctx.tenantId, email, 'newsletter', now), first_name: input.first_name ?? '' };
+    await repo.insertContact(ctx.db, c);
+  }
+  if (c.consent === 'subscribed') return { contact_id: c.id, consent: 'subscribed' };
+  const consent: Consent = input.double_opt_in ? 'pending' : 'subscribed';
+  await repo.updateContact(ctx.db, ctx.tenantId, c.id, { consent, consent_source: 'newsletter form', consent_at: now, updated_at: now, ...(input.first_name && !c.first_name ? { first_name: input.first_name } : {}) });
+  if (input.double_opt_in) await enqueue(ctx.db, ctx.clock, { tenantId: ctx.tenantId, queue: 'email', type: 'email.send', payload: { template: 'consent_confirmation', contact_id: c.id }, maxAttempts: 5, dedupeKey: `email:consent_confirmation:${c.id}:${now}` });
+  return { contact_id: c.id, consent };
+}
+
+/** Who a confirmation email goes to (the email job). */
+export async function contactForEmail(db: Executor, tenantId: string, id: string): Promise<{ id: string; email: string; first_name: string; consent: Consent } | null> {
+  const c = await repo.findContact(db, tenantId, id);
+  return c && !c.erased_at ? { id: c.id, email: c.email, first_name: c.first_name, consent: c.consent } : null;
 }
 
 /** The secret the consent links are signed with, derived from the server's JWT signing key (shared by every node). */

@@ -34,6 +34,7 @@ import {
   mergeContacts,
   scoresOf,
   segmentMembers,
+  signUp,
   timeline,
   unsubscribe,
   updateContact,
@@ -283,14 +284,37 @@ export const crmRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, 
   );
   app.get('/api/marketing/runs/:id', { config: { access: read }, schema: { tags, summary: 'A sync run and its report', operationId: 'getMarketingRun', params: IdParams, response: { 200: RunSchema } } }, async (req) => getRun(deps.ctx(req), req.params.id));
 
+  // --- the storefront's newsletter sign-up
+  app.post(
+    '/api/newsletter',
+    {
+      config: { access: access.shopper() },
+      schema: { tags, summary: 'Newsletter sign-up from the storefront (double opt-in by default: a confirmation email)', operationId: 'newsletterSignUp', body: Body({ email: Email, first_name: Type.Optional(Type.String({ maxLength: 100 })), double_opt_in: Type.Optional(Type.Boolean({ default: true })) }, 'NewsletterSignUp'), response: { 202: Type.Object({ consent: ConsentStatus }) } },
+    },
+    async (req, reply) => {
+      const r = await deps.tx(req, (ctx) => signUp(ctx, { email: req.body.email, first_name: req.body.first_name, double_opt_in: req.body.double_opt_in ?? true }));
+      // Not the contact id: a storefront learns nothing about who else is known.
+      return reply.code(202).send({ consent: r.consent });
+    },
+  );
+
   // --- consent links (no credential: the token is the proof)
   const Token = Type.Object({ token: Type.String({ minLength: 10, maxLength: 300 }) }, { additionalProperties: false });
   app.post('/api/consent/unsubscribe', { config: { access: access.public() }, schema: { tags, summary: 'One-click unsubscribe (RFC 8058): the token from the email’s link', operationId: 'unsubscribe', querystring: Token, response: { 200: Type.Object({ unsubscribed: Type.Boolean() }) } } }, async (req) => {
     await unsubscribe(deps.db, deps.clock, deps.consentSecret, req.query.token);
     return { unsubscribed: true };
   });
-  app.post('/api/consent/confirm', { config: { access: access.public() }, schema: { tags, summary: 'Double opt-in: confirm a pending subscription with the emailed token', operationId: 'confirmConsent', querystring: Token, response: { 200: Type.Object({ subscribed: Type.Boolean() }) } } }, async (req) => {
-    await confirmConsent(deps.db, deps.clock, deps.consentSecret, req.query.token);
-    return { subscribed: true };
-  });
+  // The confirmation link is clicked from an email: GET as well as POST.
+  for (const method of ['POST', 'GET'] as const) {
+    app.route({
+      method,
+      url: '/api/consent/confirm',
+      config: { access: access.public() },
+      schema: { tags, summary: 'Double opt-in: confirm a pending subscription with the emailed token', operationId: method === 'GET' ? 'confirmConsentLink' : 'confirmConsent', querystring: Token, response: { 200: Type.Object({ subscribed: Type.Boolean() }) } },
+      handler: async (req) => {
+        await confirmConsent(deps.db, deps.clock, deps.consentSecret, (req.query as { token: string }).token);
+        return { subscribed: true };
+      },
+    });
+  }
 };

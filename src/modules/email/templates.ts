@@ -61,6 +61,15 @@ export function abandonedCart(shop: string, c: { lines: { title: string; quantit
   };
 }
 
+/** Double opt-in: the link that confirms a newsletter subscription. */
+export function consentConfirmation(shop: string, c: { first_name: string; link: string }): Rendered {
+  return {
+    subject: `${shop}: please confirm your subscription`,
+    text: `${c.first_name ? `Hello ${c.first_name},\n\n` : ''}Please confirm that you want ${shop}'s newsletter:\n\n${c.link}\n\nIf you did not sign up, ignore this email; nothing happens.\n`,
+    html: page(shop, 'Please confirm your subscription', `<p><a href="${esc(c.link)}">Yes, subscribe me</a></p><p>If you did not sign up, ignore this email; nothing happens.</p>`),
+  };
+}
+
 export function passwordReset(shop: string, r: { token: string; expires_minutes: number }): Rendered {
   return {
     subject: `${shop}: reset your password`,
