@@ -315,6 +315,28 @@ for (const engine of engines()) {
       assert.deepEqual([totals.recovered_orders, totals.recovered_revenue], [1, order.json.total]);
     });
 
+    test('GraphQL: contacts with the same filters, a contact’s timeline and scores, segments; same permissions and isolation', async () => {
+      const gql = async (query: string, variables: Record<string, unknown>, token: string) => JSON.parse((await call(t.app, { method: 'POST', url: '/graphql', token, body: { query, variables } })).body) as { data: Record<string, unknown> | null; errors?: { extensions: { code: string } }[] };
+      const r = await gql('query($f: ContactFilterInput) { contacts(first: 10, filter: $f) { nodes { email stage orderCount consent { status } scores { rfm } timeline(first: 5) { nodes { type } } } } }', { f: { minOrders: 2, consent: ['subscribed'] } }, shop.token);
+      assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      const nodes = (r.data?.contacts as { nodes: { email: string; stage: string; timeline: { nodes: { type: string }[] } }[] }).nodes;
+      assert.ok(nodes.length >= 1);
+      assert.ok(nodes.every((n) => n.stage === 'repeat'));
+      assert.ok(nodes[0]!.timeline.nodes.length > 0);
+      const created = await gql('mutation { contactCreate(input: { email: "gql-lead@example.com", tags: ["Webinar"], consent: { status: subscribed } }) { id stage tags } }', {}, shop.token);
+      assert.deepEqual((created.data?.contactCreate as { stage: string; tags: string[] }).tags, ['webinar']);
+      const id = (created.data?.contactCreate as { id: string }).id;
+      const note = await gql('mutation($id: ID!) { contactNoteAdd(contactId: $id, body: "Met at the webinar") { type summary } }', { id }, shop.token);
+      assert.deepEqual(note.data?.contactNoteAdd, { type: 'note', summary: 'Met at the webinar' });
+      const seg = await gql('mutation { segmentCreate(name: "Webinar people", filter: { tagsAny: ["webinar"] }) { id count members { nodes { email } } } }', {}, shop.token);
+      assert.deepEqual((seg.data?.segmentCreate as { members: { nodes: { email: string }[] } }).members.nodes.map((m) => m.email), ['gql-lead@example.com']);
+      other.token = (await login(t.app, other.slug, other.email)).json.access_token as string;
+      assert.equal((await gql('query($id: ID!) { contact(id: $id) { id } }', { id }, other.token)).errors?.[0]?.extensions.code, 'resource_not_found');
+      assert.deepEqual((await gql('{ contacts { nodes { id } } }', {}, other.token)).data?.contacts, { nodes: [] });
+      const bad = await gql('{ contacts(filter: { custom: [{ key: "vip_level", op: "like", value: "g" }] }) { nodes { id } } }', {}, shop.token);
+      assert.equal(bad.errors?.[0]?.extensions.code, 'invalid_filter');
+    });
+
     test('another shop sees none of it; staff without crm permissions are refused', async () => {
       other.token = (await login(t.app, other.slug, other.email)).json.access_token as string;
       const mine = (await api('GET', '/api/contacts?limit=100')).json.data ?? [];
@@ -337,6 +359,8 @@ for (const engine of engines()) {
       await api('POST', '/api/users', { email: 'nocrm@example.com', name: 'N', password: PASSWORD, role_id: role.json.id });
       const nocrm = (await login(t.app, shop.slug, 'nocrm@example.com')).json.access_token as string;
       assert.equal(problemOf(await api('GET', '/api/contacts', undefined, nocrm)).code, 'permission_denied');
+      const viaGraphql = JSON.parse((await call(t.app, { method: 'POST', url: '/graphql', token: nocrm, body: { query: '{ contacts { nodes { id } } }' } })).body) as { errors?: { extensions: { code: string } }[] };
+      assert.equal(viaGraphql.errors?.[0]?.extensions.code, 'permission_denied', 'the same policy over GraphQL');
       const clerkRole = await api('POST', '/api/roles', { name: 'CRM reader', permissions: ['crm:read'] });
       await api('POST', '/api/users', { email: 'crmread@example.com', name: 'R', password: PASSWORD, role_id: clerkRole.json.id });
       const reader = (await login(t.app, shop.slug, 'crmread@example.com')).json.access_token as string;

@@ -18,6 +18,7 @@ import { createDiscount, listDiscounts, listShippingMethods, listTaxRates, total
 import { checkRange, salesReport } from '../modules/reports/index.ts';
 import { getShop } from '../modules/tenants/index.ts';
 import { createEndpoint, listEndpoints } from '../modules/webhooks/index.ts';
+import { checkFilter, createContact, createSegment, getContact, getSegment, listContacts, listSegments, logActivity, segmentMembers, timeline, type Contact, type ContactFilter } from '../modules/crm/index.ts';
 import { access, authorizeAccess, jobFor, type Access } from '../policy/index.ts';
 import { checkout } from '../workflows/checkout.ts';
 import { cancelOrder, captureOrder, refundOrder } from '../workflows/order-actions.ts';
@@ -109,6 +110,22 @@ export function buildLoaders(deps: GqlDeps) {
   };
 }
 
+const contactOut = (k: Contact) => ({ ...camel(k), consent: camel(k.consent), scores: k.scores ? camel(k.scores) : null });
+/** The filter input's camelCase to the services' snake_case (custom conditions as they are). */
+const filterIn = (f: Args | null | undefined): ContactFilter => {
+  const { custom, ...rest } = f ?? {};
+  const out = snaked(rest) as ContactFilter;
+  for (const k of ['min_r', 'min_f', 'min_m'] as const) if (out[k] !== undefined && (out[k] < 1 || out[k] > 5)) throw invalid('invalid_filter', `${k} is a quintile, 1–5`);
+  if (custom) {
+    out.custom = (custom as { key: string; op: string; value: string | number | boolean }[]).map((x, i) => {
+      if (x.op !== 'eq' && x.op !== 'gt' && x.op !== 'lt') throw invalid('invalid_filter', 'op is eq, gt or lt', [{ pointer: `/filter/custom/${i}/op`, detail: x.op }]);
+      if (!['string', 'number', 'boolean'].includes(typeof x.value)) throw invalid('invalid_filter', 'value is a string, number or boolean', [{ pointer: `/filter/custom/${i}/value`, detail: typeof x.value }]);
+      return { key: x.key, op: x.op, value: x.value };
+    });
+  }
+  return out;
+};
+
 /** Resolvers: each calls the service REST calls, after the same access declaration REST makes. */
 export function buildResolvers(deps: GqlDeps) {
   const catalogRead: Access = { staff: 'catalog:read', shopper: true };
@@ -170,6 +187,13 @@ export function buildResolvers(deps: GqlDeps) {
         const ctx = c(g, access.staff('jobs:read'));
         return connection(await listJobs(ctx.db, { tenantId: ctx.tenantId, status: (a.status as never) ?? undefined, ...pageOf(a) }), (j) => camel(jobFor(ctx.principal, j)));
       },
+      contacts: async (_: unknown, a: Args, g: GqlContext) => {
+        const ctx = c(g, access.staff('crm:read'));
+        return connection(await listContacts(ctx, await checkFilter(ctx.db, ctx.tenantId, filterIn(a.filter as Args | null), '/filter'), pageOf(a)), contactOut);
+      },
+      contact: async (_: unknown, a: Args, g: GqlContext) => contactOut(await getContact(c(g, access.staff('crm:read')), a.id as string)),
+      segments: async (_: unknown, a: Args, g: GqlContext) => connection(await listSegments(c(g, access.staff('crm:read')), pageOf(a)), camel),
+      segment: async (_: unknown, a: Args, g: GqlContext) => camel(await getSegment(c(g, access.staff('crm:read')), a.id as string)),
       salesReport: async (_: unknown, a: Args, g: GqlContext) => {
         const ctx = c(g, access.staff('reports:read'));
         checkRange(a.from as string, a.to as string);
@@ -178,6 +202,14 @@ export function buildResolvers(deps: GqlDeps) {
       },
     },
 
+    Contact: {
+      timeline: async (c: { id: string }, a: Args, g: GqlContext) =>
+        connection(await timeline(ctxOf(deps, g, access.staff('crm:read')), c.id, { ...pageOf(a), types: (a.types as string[] | null) ?? undefined }), camel),
+    },
+    Segment: {
+      count: async (s: { id: string; count?: number }, _a: Args, g: GqlContext) => s.count ?? (await getSegment(ctxOf(deps, g, access.staff('crm:read')), s.id)).count,
+      members: async (s: { id: string }, a: Args, g: GqlContext) => connection(await segmentMembers(ctxOf(deps, g, access.staff('crm:read')), s.id, pageOf(a)), contactOut),
+    },
     Collection: {
       products: async (col: { id: string }, a: Args, g: GqlContext) => connection(await listProducts(c(g, catalogRead), { ...pageOf(a), collection_id: col.id }), productOut),
     },
@@ -232,6 +264,13 @@ export function buildResolvers(deps: GqlDeps) {
       stockAdjust: async (_: unknown, a: Args, g: GqlContext) => camel(await tx(deps, c(g, access.staff('inventory:write')), (ctx) => adjustStock(ctx, snaked(a.input as Args) as never))),
       customerCreate: async (_: unknown, a: Args, g: GqlContext) => camel(await tx(deps, c(g, access.staff('customers:write')), (ctx) => createCustomer(ctx, snaked(a.input as Args) as never))),
       discountCreate: async (_: unknown, a: Args, g: GqlContext) => camel(await tx(deps, c(g, access.staff('pricing:write')), (ctx) => createDiscount(ctx, snaked(a.input as Args) as never))),
+      contactCreate: async (_: unknown, a: Args, g: GqlContext) => {
+        const i = a.input as Args;
+        return contactOut(await tx(deps, c(g, access.staff('crm:write')), (ctx) => createContact(ctx, { ...snaked({ email: i.email, firstName: i.firstName, lastName: i.lastName, phone: i.phone, country: i.country, tags: i.tags, stage: i.stage }), custom: (i.custom as Record<string, unknown> | null) ?? undefined, consent: (i.consent as never) ?? undefined } as never)));
+      },
+      contactNoteAdd: async (_: unknown, a: Args, g: GqlContext) =>
+        camel(await tx(deps, c(g, access.staff('crm:write')), (ctx) => logActivity(ctx, a.contactId as string, { type: a.type === 'call' ? 'call' : 'note', body: a.body as string }))),
+      segmentCreate: async (_: unknown, a: Args, g: GqlContext) => camel(await tx(deps, c(g, access.staff('crm:write')), (ctx) => createSegment(ctx, { name: a.name as string, filter: filterIn(a.filter as Args) }))),
       webhookEndpointCreate: async (_: unknown, a: Args, g: GqlContext) =>
         camel(await tx(deps, c(g, access.staff('webhooks:write')), (ctx) => createEndpoint(ctx, snaked(a.input as Args) as never, deps.config.webhooksAllowPrivate))),
     },

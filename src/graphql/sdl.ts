@@ -150,6 +150,64 @@ type SalesReport { currency: String! timezone: String! from: String! to: String!
 
 type Me { kind: String! tenantId: ID! id: ID! permissions: [String!]! customer: Customer }
 
+enum ContactStage { lead customer repeat lapsed }
+enum ConsentStatus { none pending subscribed unsubscribed }
+type ContactConsent { status: ConsentStatus! source: String at: DateTime }
+type ContactScores { rfm: String! r: Int! f: Int! m: Int! leadScore: Int! computedAt: DateTime! }
+type Activity { id: ID! type: String! summary: String! data: JSON! actor: String! assigneeId: ID dueAt: DateTime doneAt: DateTime occurredAt: DateTime! }
+type ActivityConnection { nodes: [Activity!]! pageInfo: PageInfo! }
+"A person the shop knows (CRM): one per email."
+type Contact {
+  id: ID!
+  email: String!
+  firstName: String!
+  lastName: String!
+  phone: String
+  country: String
+  customerId: ID
+  source: String!
+  stage: ContactStage!
+  derivedStage: ContactStage!
+  stageOverride: ContactStage
+  tags: [String!]!
+  custom: JSON!
+  consent: ContactConsent!
+  orderCount: Int!
+  totalSpent: Int!
+  firstOrderAt: DateTime
+  lastOrderAt: DateTime
+  scores: ContactScores
+  "Orders, refunds, emails, chat, notes, calls, tasks — newest first."
+  timeline(first: Int = 20, after: String, types: [String!]): ActivityConnection!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+}
+type ContactConnection { nodes: [Contact!]! pageInfo: PageInfo! }
+type Segment { id: ID! name: String! filter: JSON! memberCount: Int! evaluatedAt: DateTime "Members now." count: Int! members(first: Int = 20, after: String): ContactConnection! }
+type SegmentConnection { nodes: [Segment!]! pageInfo: PageInfo! }
+input CustomConditionInput { key: String! op: String! value: JSON! }
+input ContactFilterInput {
+  stage: [ContactStage!]
+  tagsAny: [String!]
+  tagsAll: [String!]
+  consent: [ConsentStatus!]
+  country: [String!]
+  email: String
+  minTotalSpent: Int
+  maxTotalSpent: Int
+  minOrders: Int
+  maxOrders: Int
+  lastOrderAfter: DateTime
+  lastOrderBefore: DateTime
+  minLeadScore: Int
+  minR: Int
+  minF: Int
+  minM: Int
+  custom: [CustomConditionInput!]
+}
+input ConsentInput { status: ConsentStatus! source: String }
+input ContactInput { email: String! firstName: String lastName: String phone: String country: String tags: [String!] custom: JSON stage: ContactStage consent: ConsentInput }
+
 type Query {
   "Products of the shop (the storefront sees active ones): search, filters, sort."
   products(first: Int = 20, after: String, query: String, categoryId: ID, collectionId: ID, inStock: Boolean, minPrice: Int, maxPrice: Int, sort: ProductSort): ProductConnection!
@@ -173,6 +231,11 @@ type Query {
   webhookEndpoints(first: Int = 20, after: String): WebhookEndpointConnection!
   jobs(first: Int = 20, after: String, status: String): JobConnection!
   salesReport(from: String!, to: String!): SalesReport!
+  "CRM: contacts with the segment filters (crm:read)."
+  contacts(first: Int = 20, after: String, filter: ContactFilterInput): ContactConnection!
+  contact(id: ID!): Contact
+  segments(first: Int = 20, after: String): SegmentConnection!
+  segment(id: ID!): Segment
 }
 
 input CartLineInput { variantId: ID! quantity: Int! }
@@ -205,6 +268,9 @@ type Mutation {
   customerCreate(input: CustomerInput!): Customer!
   discountCreate(input: DiscountInput!): Discount!
   webhookEndpointCreate(input: WebhookEndpointInput!): WebhookEndpoint!
+  contactCreate(input: ContactInput!): Contact!
+  contactNoteAdd(contactId: ID!, body: String!, type: String = "note"): Activity!
+  segmentCreate(name: String!, filter: ContactFilterInput!): Segment!
 }
 
 type OrderUpdate { event: String! orderId: ID! number: Int status: String total: Int currency: String at: DateTime! position: Int! }
