@@ -337,8 +337,8 @@ Targets:
 ${verdict.join('\n')}
 
 ${ANALYSIS}`;
-// bench/realtime.ts keeps its own section of the file: carry it over.
+// The other benchmarks (bench/realtime.ts, graphql.ts, crm.ts) keep their own sections of the file: carry them over.
 const previous = existsSync(args.out as string) ? readFileSync(args.out as string, 'utf8') : '';
-const realtime = /<!-- bench\/realtime\.ts: start -->[\s\S]*<!-- bench\/realtime\.ts: end -->/.exec(previous)?.[0];
-writeFileSync(args.out as string, realtime ? `${md.trimEnd()}\n\n${realtime}\n` : md);
+const sections = [...previous.matchAll(/<!-- bench\/([a-z]+)\.ts: start -->[\s\S]*?<!-- bench\/\1\.ts: end -->/g)].map((m) => m[0]);
+writeFileSync(args.out as string, sections.length ? `${md.trimEnd()}\n\n${sections.join('\n\n')}\n` : md);
 process.stdout.write(md);
