@@ -3,10 +3,11 @@
 // a page of 1,000 contacts per transaction, history for what changed), then a segment counted over the result.
 // Time and peak memory, on embedded SQLite and (with --pg) on PostgreSQL. Writes its section of docs/benchmarks.md.
 //   node bench/crm.ts [--contacts 100000] [--orders 1000000] [--pg postgres://…]
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeSection } from './section.ts';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { createDb, dialectOf, type Db } from '../src/db/database.ts';
@@ -165,8 +166,4 @@ timeline entries for the activity rules; it does not read the orders table. Memo
 (a page at a time); only the RFM pass holds one row per customer (id and three figures).
 <!-- bench/crm.ts: end -->`;
 
-const out = args.out as string;
-const doc = existsSync(out) ? readFileSync(out, 'utf8') : '# Benchmarks\n';
-const re = /<!-- bench\/crm\.ts: start -->[\s\S]*<!-- bench\/crm\.ts: end -->/;
-writeFileSync(out, re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}\n`);
-process.stdout.write(`${section}\n`);
+writeSection(args.out as string, 'crm', section);

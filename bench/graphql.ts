@@ -3,10 +3,11 @@
 // SQLite), autocannon. Also the same page for staff (never cached) both ways. Writes its section of docs/benchmarks.md.
 //   node bench/graphql.ts [--duration 10] [--connections 32]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeSection } from './section.ts';
 import autocannon from 'autocannon';
 
 const { values: args } = parseArgs({ options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' }, out: { type: 'string', default: 'docs/benchmarks.md' } } });
@@ -99,8 +100,4 @@ ${rows.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r
 - For scale: Vendure's GraphQL served this page at 69 req/s on this machine.
 <!-- bench/graphql.ts: end -->`;
 
-const out = args.out as string;
-const doc = existsSync(out) ? readFileSync(out, 'utf8') : '# Benchmarks\n';
-const re = /<!-- bench\/graphql\.ts: start -->[\s\S]*<!-- bench\/graphql\.ts: end -->/;
-writeFileSync(out, re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}\n`);
-process.stdout.write(`${section}\n`);
+writeSection(args.out as string, 'graphql', section);

@@ -4,10 +4,11 @@
 // a worker over PostgreSQL + Redis. Writes its section of docs/benchmarks.md (between the realtime markers).
 //   node bench/realtime.ts [--clients 1000] [--more 5000] [--seconds 5] [--rate 20] [--pg postgres://…] [--redis redis://…]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeSection } from './section.ts';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { generatePrivateKeyPem } from '../src/modules/auth/tokens.ts';
@@ -294,8 +295,4 @@ JSON frame out to its subscribers. In the burst rows the clients' own process (t
 the same two cores) is a good part of what is measured.
 <!-- bench/realtime.ts: end -->`;
 
-const out = args.out as string;
-const doc = existsSync(out) ? readFileSync(out, 'utf8') : '# Benchmarks\n';
-const re = /<!-- bench\/realtime\.ts: start -->[\s\S]*<!-- bench\/realtime\.ts: end -->/;
-writeFileSync(out, re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}\n`);
-process.stdout.write(`${section}\n`);
+writeSection(args.out as string, 'realtime', section);
