@@ -34,6 +34,8 @@ import { webhooksRoutes } from './modules/webhooks/webhooks.routes.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
 import { conversationsRoutes } from './modules/conversations/conversations.routes.ts';
 import { crmRoutes } from './modules/crm/crm.routes.ts';
+import { appsRoutes, type ProxyStats } from './modules/apps/apps.routes.ts';
+import { registerMetrics } from './http/metrics.ts';
 import { consentSecretOf } from './modules/crm/index.ts';
 import { InProcessBus, RedisBus, type RealtimeBus } from './realtime/bus.ts';
 import { RealtimeHub } from './realtime/hub.ts';
@@ -130,6 +132,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const chatLimiter = makeLimiter(redis, prefix, 'chat', config.realtime.chatPerMinute, 60);
 
 
+  const proxyStats = new Map<string, ProxyStats>();
   const deps: Deps = {
     config,
     payments: gateway,
@@ -207,6 +210,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(reportsRoutes, { deps });
   await app.register(conversationsRoutes, { deps });
   await app.register(crmRoutes, { deps });
+  await app.register(appsRoutes, { deps, stats: proxyStats });
   await app.register(platformRoutes, { deps });
 
   // Realtime: WebSocket and SSE over the same services and policy; across nodes through Redis.
@@ -232,6 +236,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await registerRealtime(app, deps, hub);
   app.addHook('onReady', () => hub.start());
   app.addHook('onClose', () => wake.close());
+
+  registerMetrics(app, config.metricsToken, { db, clock, realtimeConnections: () => hub.connections.size, proxy: proxyStats });
 
   // GraphQL over the same services and policy; subscriptions through the realtime hub.
   await registerGraphql(app, deps, hub, { ...config.graphql, costLimiter: makeLimiter(redis, prefix, 'graphql-cost', config.graphql.costPerMinute, 60) });

@@ -23,7 +23,7 @@ describe('OpenAPI', () => {
     const doc = (await call(t.app, { url: '/api/openapi.json' })).json as unknown as { paths: Record<string, Record<string, unknown>> };
     const documented = new Set<string>();
     for (const [path, ops] of Object.entries(doc.paths)) {
-      for (const method of Object.keys(ops)) documented.add(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`);
+      for (const method of Object.keys(ops)) documented.add(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1').replace('{*}', '*')}`);
     }
     const served = new Set([...registered].filter((r) => !r.startsWith('HEAD ') && !r.startsWith('OPTIONS ') && !r.includes(' /docs')));
     assert.ok(served.size > 20, `found ${served.size} routes`);

@@ -14,6 +14,7 @@ import * as m0008 from './migrations/0008_shop_schedules.ts';
 import * as m0009 from './migrations/0009_outside_calls.ts';
 import * as m0010 from './migrations/0010_realtime.ts';
 import * as m0011 from './migrations/0011_crm.ts';
+import * as m0012 from './migrations/0012_integration.ts';
 
 /** Every migration, in order. Explicit, so a reader can follow it and a bundler can see it. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009_outside_calls': m0009,
   '0010_realtime': m0010,
   '0011_crm': m0011,
+  '0012_integration': m0012,
 };
 
 export function migrator(db: AnyDb): Migrator {

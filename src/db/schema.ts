@@ -877,6 +877,22 @@ export interface MarketingSyncRunsTable {
   finished_at: string | null;
 }
 
+export interface AppsTable {
+  tenant_id: string;
+  id: string;
+  /** The path segment: /apps/<handle>/… and /api/apps/<handle>/… */
+  handle: string;
+  name: string;
+  /** The app's base URL; requests go to <url>/<rest of the path>. */
+  url: string;
+  /** Signs the context Stockroom sends (HMAC-SHA256); stored as it is (it signs). */
+  secret: string;
+  timeout_ms: number;
+  status: 'enabled' | 'disabled';
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   roles: RolesTable;
@@ -943,4 +959,5 @@ export interface Database {
   contact_audit: ContactAuditTable;
   marketing_connections: MarketingConnectionsTable;
   marketing_sync_runs: MarketingSyncRunsTable;
+  apps: AppsTable;
 }

@@ -44,6 +44,7 @@ export const ID_PREFIX = {
   audit: 'aud',
   marketingConnection: 'mkc',
   syncRun: 'sync',
+  app: 'app',
   connection: 'conn',
 } as const;
 

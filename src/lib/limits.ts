@@ -15,6 +15,7 @@ export const MAX_PER_SHOP = {
   contact_fields: 100,
   score_rules: 200,
   segments: 200,
+  apps: 50,
 } as const;
 
 export function assertRoom(current: number, what: keyof typeof MAX_PER_SHOP): void {

@@ -148,6 +148,17 @@ function guardedLookup(hostname: string, options: { all?: boolean; family?: numb
 const guarded = new Agent({ connect: { lookup: guardedLookup as never }, connections: 64 });
 const open = new Agent({ connections: 64 });
 
+/** The dispatcher of calls on a shop's behalf (the app proxy hands it to @fastify/reply-from). */
+export function outgoingDispatcher(allowPrivate: boolean): Dispatcher {
+  return allowPrivate ? open : guarded;
+}
+
+/** Refuses an IP literal inside the deployment (names are checked when the connection resolves them). */
+export function assertPublicHost(url: string, allowPrivate: boolean): void {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (!allowPrivate && isIP(host) && isPrivateAddress(host)) throw new RefusedAddress(host);
+}
+
 /**
  * fetch for calls on a shop's behalf. The connection resolves the name through the guard (IP literals are checked
  * here, as they are never looked up); `allowPrivate` (development only) lifts the guard.

@@ -29,6 +29,8 @@ export const PERMISSIONS = [
   'jobs:write',
   'crm:read',
   'crm:write',
+  'apps:read',
+  'apps:write',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

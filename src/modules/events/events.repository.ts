@@ -4,6 +4,10 @@ import type { OutboxEventsTable } from '../../db/schema.ts';
 
 /** The outbox and the per-shop change counters: the only code that touches their tables. */
 export const eventsRepository = {
+  /** Committed events not handed on yet, and the oldest one's time: the outbox's lag. */
+  async lag(db: Executor) {
+    return db.selectFrom('outbox_events').select([(eb) => eb.fn.countAll<number | string>().as('n'), (eb) => eb.fn.min('created_at').as('oldest')]).where('published_at', 'is', null).executeTakeFirstOrThrow();
+  },
   async insert(db: Executor, row: OutboxEventsTable): Promise<void> {
     await db.insertInto('outbox_events').values(row).execute();
   },

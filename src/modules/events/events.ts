@@ -26,6 +26,12 @@ export type EventType =
   | 'segment.members_changed'
   | 'crm.task_due';
 
+/** The outbox's lag: unpublished events and the age (seconds) of the oldest. */
+export async function outboxLag(db: Executor, now: Date): Promise<{ unpublished: number; oldestSeconds: number }> {
+  const r = await repo.lag(db);
+  return { unpublished: Number(r.n), oldestSeconds: r.oldest ? Math.max(0, (now.getTime() - Date.parse(String(r.oldest))) / 1000) : 0 };
+}
+
 /** The events of an order's life, in the order they can happen (feeds, webhooks and the realtime channels list them). */
 export const ORDER_EVENT_TYPES = [
   'order.created',

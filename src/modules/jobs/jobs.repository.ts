@@ -4,6 +4,16 @@ import { dialectOf } from '../../db/database.ts';
 
 /** The job queue's SQL. Jobs of a shop carry its tenant_id; the deployment's own jobs carry ''. */
 export const jobsRepository = {
+  /** Jobs waiting per type (due now or later) and the oldest due one's time: the queue's depth and age. */
+  async queueStats(db: Executor, now: string) {
+    return db
+      .selectFrom('jobs')
+      .select(['type', (eb) => eb.fn.countAll<number | string>().as('queued'), (eb) => eb.fn.min('run_at').as('oldest')])
+      .where('status', '=', 'queued')
+      .where('run_at', '<=', now)
+      .groupBy('type')
+      .execute();
+  },
   /** Inserts a job; with a dedupe key, an existing job with that key wins and nothing is inserted. */
   async insert(db: Executor, row: JobsTable): Promise<boolean> {
     const r = await db.insertInto('jobs').values(row).onConflict((oc) => oc.columns(['tenant_id', 'dedupe_key']).where('dedupe_key', 'is not', null).doNothing()).executeTakeFirst();

@@ -88,6 +88,12 @@ export async function enqueue(db: Executor, clock: Clock, input: EnqueueInput): 
 }
 
 /** Exponential backoff with full jitter: a random delay up to min(1 h, 2^attempt s). */
+/** What waits in the queue now, per type: count and the age (seconds) of the oldest due job. */
+export async function queueStats(db: Executor, clock: Clock): Promise<{ type: string; queued: number; oldestSeconds: number }[]> {
+  const now = clock.now();
+  return (await repo.queueStats(db, now.toISOString())).map((r) => ({ type: r.type, queued: Number(r.queued), oldestSeconds: r.oldest ? Math.max(0, (now.getTime() - Date.parse(String(r.oldest))) / 1000) : 0 }));
+}
+
 export function backoffMs(attempt: number, random = Math.random): number {
   const cap = Math.min(3_600_000, 1000 * 2 ** Math.min(attempt, 22));
   return Math.floor(cap / 2 + random() * (cap / 2));
