@@ -10,6 +10,7 @@ import type { EventConsumer, OutboxEvent } from './modules/events/index.ts';
 import { pruneRealtime, realtimeConsumer } from './modules/realtime/index.ts';
 import { TryLater, computeScores, crmConsumer, evaluateSegments, runSync, takeDueTasks, tenantsWithContacts } from './modules/crm/index.ts';
 import { emitEvent } from './modules/events/index.ts';
+import { COMMANDS, brokerConsumer, handleCommand, publishEvent, type Broker } from './modules/bridge/index.ts';
 import { emailConsumer, type Mailer } from './modules/email/index.ts';
 import { remindAbandonedCarts, sendTemplatedEmail } from './workflows/emails.ts';
 import { sendResetCode } from './workflows/password-reset.ts';
@@ -41,6 +42,8 @@ export interface BackgroundDeps {
   mailer: Mailer;
   /** Where links in emails point (one-click unsubscribe), and the secret that signs them. */
   links?: { publicUrl: string; consentSecret: string } | undefined;
+  /** The message broker domain events go to (BROKER_URL), when there is one. */
+  broker?: Broker | null | undefined;
   /** Hours of realtime channel history to keep (24 when not said). */
   realtimeHistoryHours?: number | undefined;
   /** Told of each committed outbox batch (the realtime relay: the nodes hear of new messages at once). */
@@ -72,7 +75,19 @@ export function jobHandlers(deps: BackgroundDeps): Map<string, JobHandler> {
     ],
     ['crm.task_reminders', async ({ db, clock }) => ({ reminded: await remindTasks(db, clock) })],
     ['realtime.prune', async ({ db, clock }) => pruneRealtime(db, clock, deps.realtimeHistoryHours ?? 24)],
-    ['event.consume', async ({ db, clock, job }) => consumeOne(db, clock, EVENT_CONSUMERS, job.tenant_id ?? '', job.payload as { consumer: string; event_id: string })],
+    ['event.consume', async ({ db, clock, job }) => consumeOne(db, clock, consumersOf(deps), job.tenant_id ?? '', job.payload as { consumer: string; event_id: string })],
+    [
+      'broker.publish',
+      async ({ db, job }) => {
+        if (!deps.broker) throw new PermanentFailure('BROKER_URL is not set on this worker');
+        try {
+          return await publishEvent(db, deps.broker, job.tenant_id ?? '', String(job.payload.event_id));
+        } catch (e) {
+          // The broker is down or did not confirm: later, backing off to a minute; the outbox and this job keep the event.
+          throw new RetryAfter(Math.min(60_000, 500 * 2 ** Math.min(job.attempts, 7)), (e as Error).message);
+        }
+      },
+    ],
     ['webhook.deliver', async ({ db, clock, job }) => attemptDelivery(db, clock, job.tenant_id ?? '', String(job.payload.delivery_id), job.attempts, { allowPrivate: deps.webhooksAllowPrivate })],
   ]);
 }
@@ -102,7 +117,12 @@ export async function remindTasks(db: Db, clock: Clock): Promise<number> {
   });
 }
 
-export const QUEUES = { system: 1, default: 4, webhooks: 8, email: 4 };
+export const QUEUES = { system: 1, default: 4, webhooks: 8, email: 4, broker: 2 };
+
+/** The consumers of this process's publisher: the registered ones, and the broker bridge when BROKER_URL is set. */
+export function consumersOf(deps: Pick<BackgroundDeps, 'broker'>): readonly EventConsumer[] {
+  return deps.broker ? [...EVENT_CONSUMERS, brokerConsumer] : EVENT_CONSUMERS;
+}
 
 /**
  * Hands committed outbox events on: at once when woken (a request that may have written events just finished —
@@ -114,16 +134,16 @@ export class OutboxPump {
   private stopped = false;
   private again = false;
   private loop: (() => void) | null = null;
-  private readonly o: { db: Db; clock: Clock; log: Logger; intervalMs: number; onCommitted?: ((batch: readonly OutboxEvent[]) => Promise<void>) | undefined };
-  constructor(o: { db: Db; clock: Clock; log: Logger; intervalMs?: number; onCommitted?: ((batch: readonly OutboxEvent[]) => Promise<void>) | undefined }) {
-    this.o = { intervalMs: 500, ...o };
+  private readonly o: { db: Db; clock: Clock; log: Logger; intervalMs: number; consumers: readonly EventConsumer[]; onCommitted?: ((batch: readonly OutboxEvent[]) => Promise<void>) | undefined };
+  constructor(o: { db: Db; clock: Clock; log: Logger; intervalMs?: number; consumers?: readonly EventConsumer[]; onCommitted?: ((batch: readonly OutboxEvent[]) => Promise<void>) | undefined }) {
+    this.o = { intervalMs: 500, consumers: EVENT_CONSUMERS, ...o };
   }
   start(): void {
     const loop = () => {
       if (this.stopped) return;
       this.timer = null;
       this.again = false;
-      this.running = dispatchEvents(this.o.db, this.o.clock, EVENT_CONSUMERS, this.o.log, 100, this.o.onCommitted)
+      this.running = dispatchEvents(this.o.db, this.o.clock, this.o.consumers, this.o.log, 100, this.o.onCommitted)
         .catch((err: unknown) => {
           this.o.log.error({ err }, 'outbox dispatch failed');
           return 0;
@@ -164,7 +184,9 @@ export interface Background {
 export function startBackground(o: BackgroundDeps & { db: Db; clock: Clock; log: Logger; pollMs?: number }): Background {
   const worker = new Worker({ db: o.db, clock: o.clock, log: o.log, handlers: jobHandlers(o), queues: QUEUES, pollMs: o.pollMs ?? 500 });
   const scheduler = new Scheduler({ db: o.db, clock: o.clock, log: o.log, schedules: SYSTEM_SCHEDULES, dynamic: () => activeShopSchedules(o.db, o.clock) });
-  const pump = new OutboxPump({ ...o, onCommitted: o.onEventsCommitted });
+  const pump = new OutboxPump({ ...o, onCommitted: o.onEventsCommitted, consumers: consumersOf(o) });
+  // Commands from the broker (inventory adjustments from a warehouse service), each applied once.
+  if (o.broker) o.broker.consume(COMMANDS, async (m) => void (await handleCommand(o.db, o.clock, o.log, m))).catch((err: unknown) => o.log.error({ err }, 'broker commands: could not subscribe'));
   pump.start();
   worker.start();
   scheduler.start(1000);

@@ -19,6 +19,7 @@ import { Redis } from 'ioredis';
 import { RedisBus } from './realtime/bus.ts';
 import { relayCommitted } from './realtime/relay.ts';
 import { OutboxWake } from './realtime/wake.ts';
+import { createBroker } from './modules/bridge/index.ts';
 import { consentSecretOf } from './modules/crm/index.ts';
 import type { Logger } from './lib/log.ts';
 import { pino } from 'pino';
@@ -96,6 +97,7 @@ program
     // With Redis, what the outbox publisher commits is relayed to every API node's realtime at once.
     const redis = cfg.redisUrl ? new Redis(cfg.redisUrl, { maxRetriesPerRequest: 2 }) : null;
     redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+    const broker = cfg.brokerUrl ? createBroker(cfg.brokerUrl) : null;
     const bus = redis ? new RedisBus(redis, 'stockroom:', (err) => log.warn({ err }, 'realtime bus error')) : null;
     const bg = startBackground({
       db,
@@ -106,6 +108,7 @@ program
       mailer: createMailer({ ...cfg.mail, dataDir: cfg.dataDir, log }),
       realtimeHistoryHours: cfg.realtime.historyHours,
       links: { publicUrl: cfg.publicUrl, consentSecret: consentSecretOf(loadSigningKey(cfg)) },
+      broker,
       onEventsCommitted: bus ? relayCommitted(db, bus) : undefined,
     });
     const wake = redis ? new OutboxWake(redis, 'stockroom:') : null;
@@ -119,6 +122,7 @@ program
       force.unref();
       bg.stop()
         .then(() => wake?.close())
+        .then(() => broker?.close())
         .then(() => bus?.close())
         .then(() => redis?.quit())
         .then(() => db.destroy())

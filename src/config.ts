@@ -65,6 +65,7 @@ export const EnvSchema = Type.Object({
   GRAPHQL_MAX_COST: Int(20_000, 10, 10_000_000, 'Most cost points one GraphQL operation may have (each field 1, times the items of the lists around it)'),
   GRAPHQL_MAX_ALIASES: Int(30, 1, 1000, 'Most aliased fields in one GraphQL operation'),
   GRAPHQL_COST_PER_MINUTE: Int(2_000_000, 100, 1_000_000_000, 'GraphQL cost points one caller may spend per minute'),
+  BROKER_URL: Str('', 'nats://host:4222 (JetStream) or amqp://user:pass@host:5672 (RabbitMQ): domain events go there (subjects stockroom.<shop>.<event>), inventory commands come from there; empty: no broker', { pattern: '^($|nats://.+|amqps?://.+)' }),
   METRICS_TOKEN: Str('', 'Bearer token that GET /metrics (Prometheus) requires; empty: /metrics is not served', { pattern: '^($|.{16,})$' }),
   SHUTDOWN_TIMEOUT_SECONDS: Int(10, 1, 600, 'Grace period for in-flight requests on SIGTERM'),
 });
@@ -94,6 +95,7 @@ export interface Config {
   seedDemo: boolean;
   shutdownTimeoutSeconds: number;
   metricsToken: string | null;
+  brokerUrl: string | null;
   graphql: { graphiql: boolean; introspection: boolean; maxDepth: number; maxCost: number; maxAliases: number; costPerMinute: number };
   realtime: { maxPerShop: number; maxPerIp: number; maxMessageBytes: number; messagesPerSecond: number; chatPerMinute: number; historyHours: number; heartbeatSeconds: number; maxBufferBytes: number };
   paymentProviders: ('manual' | 'test' | 'stripe')[];
@@ -196,6 +198,7 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
     paymentCalls: { timeoutMs: env.PAYMENT_TIMEOUT_MS, breakerFailures: env.PAYMENT_BREAKER_FAILURES, breakerOpenSeconds: env.PAYMENT_BREAKER_OPEN_SECONDS },
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
     metricsToken: env.METRICS_TOKEN || null,
+    brokerUrl: env.BROKER_URL || null,
     graphql: {
       graphiql: env.GRAPHIQL === 'true' || (env.GRAPHIQL === 'auto' && env.NODE_ENV === 'development'),
       introspection: env.GRAPHQL_INTROSPECTION === 'true' || (env.GRAPHQL_INTROSPECTION === 'auto' && env.NODE_ENV !== 'production'),

@@ -8,6 +8,7 @@ import { seedDemo, type DemoCredentials } from './seed.ts';
 import { startBackground } from './background.ts';
 import { createMailer } from './modules/email/index.ts';
 import { relayCommitted } from './realtime/relay.ts';
+import { createBroker } from './modules/bridge/index.ts';
 import { consentSecretOf } from './modules/crm/index.ts';
 import { loadSigningKey } from './modules/auth/index.ts';
 
@@ -36,7 +37,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   await app.listen({ host: config.host, port: config.port });
   // Embedded mode runs the job workers and the scheduler in this process; scale-out runs `stockroom worker`.
   const inProcess = config.inProcessWorkers === 'on' || (config.inProcessWorkers === 'auto' && config.database.dialect === 'sqlite');
-  const background = inProcess ? startBackground({ db, clock: systemClock, log: app.log, gateway: app.payments, webhooksAllowPrivate: config.webhooksAllowPrivate, mailer: createMailer({ ...config.mail, dataDir: config.dataDir, log: app.log }), realtimeHistoryHours: config.realtime.historyHours, onEventsCommitted: relayCommitted(db, app.realtime.bus), links: { publicUrl: config.publicUrl, consentSecret: consentSecretOf(loadSigningKey(config)) } }) : null;
+  const broker = inProcess && config.brokerUrl ? createBroker(config.brokerUrl) : null;
+  const background = inProcess ? startBackground({ db, clock: systemClock, log: app.log, gateway: app.payments, webhooksAllowPrivate: config.webhooksAllowPrivate, mailer: createMailer({ ...config.mail, dataDir: config.dataDir, log: app.log }), realtimeHistoryHours: config.realtime.historyHours, onEventsCommitted: relayCommitted(db, app.realtime.bus), links: { publicUrl: config.publicUrl, consentSecret: consentSecretOf(loadSigningKey(config)) }, broker }) : null;
   if (background) app.realtime.wake.subscribe(() => background.pump.wake());
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -49,7 +51,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     demo,
     close() {
       // Stops accepting, lets in-flight requests and jobs finish, then closes the database (onClose).
-      closing ??= (background ? background.stop() : Promise.resolve()).then(() => app.close());
+      closing ??= (background ? background.stop() : Promise.resolve()).then(() => broker?.close()).then(() => app.close());
       return closing;
     },
   };

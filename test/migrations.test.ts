@@ -13,7 +13,7 @@ const TABLES = [
   'outbox_events', 'password_resets', 'payment_actions', 'payments', 'processed_webhooks', 'products', 'refresh_tokens', 'refunds', 'reservations', 'roles', 'schedule_slots', 'sessions', 'shop_schedules',
   'shipping_methods', 'stock_levels', 'tax_rates', 'tenants', 'users', 'variants', 'webhook_attempts', 'webhook_deliveries', 'webhook_endpoints',
   'conversations', 'order_messages', 'realtime_channels', 'realtime_messages', 'dashboard_days', 'dashboard_products', 'dashboard_minutes',
-  'contacts', 'contact_fields', 'contact_activities', 'contact_scores', 'contact_score_history', 'score_rules', 'segments', 'segment_members', 'contact_audit', 'marketing_connections', 'marketing_sync_runs', 'apps',
+  'contacts', 'contact_fields', 'contact_activities', 'contact_scores', 'contact_score_history', 'score_rules', 'segments', 'segment_members', 'contact_audit', 'marketing_connections', 'marketing_sync_runs', 'apps', 'broker_commands',
 ].sort();
 /** Tables that belong to no tenant: the tenants themselves, provider events keyed by the provider's id, the job queue and the live nodes. */
 const NOT_TENANT_OWNED = new Set(['tenants', 'processed_webhooks', 'jobs', 'schedule_slots', 'nodes']);
@@ -44,11 +44,11 @@ for (const engine of engines()) {
       assert.deepEqual(await migrateUp(tdb.db), [], 'a second up has nothing to do');
 
       const CRM = ['contacts', 'contact_fields', 'contact_activities', 'contact_scores', 'contact_score_history', 'score_rules', 'segments', 'segment_members', 'contact_audit', 'marketing_connections', 'marketing_sync_runs'];
-      const REALTIME = ['conversations', 'order_messages', 'realtime_channels', 'realtime_messages', 'dashboard_days', 'dashboard_products', 'dashboard_minutes', ...CRM, 'apps'];
+      const REALTIME = ['conversations', 'order_messages', 'realtime_channels', 'realtime_messages', 'dashboard_days', 'dashboard_products', 'dashboard_minutes', ...CRM, 'apps', 'broker_commands'];
       await migrateDown(tdb.db);
-      assert.deepEqual(await tables(), TABLES.filter((x) => x !== 'apps'), 'one step down undoes the newest migration only');
+      assert.deepEqual(await tables(), TABLES.filter((x) => x !== 'apps' && x !== 'broker_commands'), 'one step down undoes the newest migration only');
       await migrateDown(tdb.db);
-      assert.deepEqual(await tables(), TABLES.filter((x) => x !== 'apps' && !CRM.includes(x)));
+      assert.deepEqual(await tables(), TABLES.filter((x) => x !== 'apps' && x !== 'broker_commands' && !CRM.includes(x)));
       await migrateDown(tdb.db);
       assert.deepEqual(await tables(), TABLES.filter((x) => !REALTIME.includes(x)));
       await migrateDown(tdb.db);

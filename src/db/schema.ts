@@ -893,6 +893,16 @@ export interface AppsTable {
   updated_at: string;
 }
 
+export interface BrokerCommandsTable {
+  tenant_id: string;
+  /** The sender's command id: a command sent twice is applied once. */
+  id: string;
+  type: string;
+  /** JSON: what happened (applied, or the error's code). */
+  outcome: string;
+  received_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   roles: RolesTable;
@@ -960,4 +970,5 @@ export interface Database {
   marketing_connections: MarketingConnectionsTable;
   marketing_sync_runs: MarketingSyncRunsTable;
   apps: AppsTable;
+  broker_commands: BrokerCommandsTable;
 }

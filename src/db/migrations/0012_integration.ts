@@ -22,8 +22,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addForeignKeyConstraint('apps_tenant_fk', ['tenant_id'], 'tenants', ['id'], (fk) => fk.onDelete('cascade'))
     .execute();
   await db.schema.createIndex('apps_handle_uq').on('apps').columns(['tenant_id', 'handle']).unique().execute();
+
+  // Commands taken from the broker (inventory adjustments from a warehouse), each applied once.
+  await db.schema
+    .createTable('broker_commands')
+    .addColumn('tenant_id', 'text', (c) => c.notNull())
+    .addColumn('id', 'text', (c) => c.notNull())
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('outcome', 'text', (c) => c.notNull())
+    .addColumn('received_at', ts, (c) => c.notNull())
+    .addPrimaryKeyConstraint('broker_commands_pk', ['tenant_id', 'id'])
+    .addForeignKeyConstraint('broker_commands_tenant_fk', ['tenant_id'], 'tenants', ['id'], (fk) => fk.onDelete('cascade'))
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('broker_commands').execute();
   await db.schema.dropTable('apps').execute();
 }

@@ -26,6 +26,11 @@ export type EventType =
   | 'segment.members_changed'
   | 'crm.task_due';
 
+/** One committed event (the broker bridge publishes it by id). */
+export async function findEvent(db: Executor, tenantId: string, id: string) {
+  return repo.find(db, tenantId, id);
+}
+
 /** The outbox's lag: unpublished events and the age (seconds) of the oldest. */
 export async function outboxLag(db: Executor, now: Date): Promise<{ unpublished: number; oldestSeconds: number }> {
   const r = await repo.lag(db);
