@@ -191,7 +191,13 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   registerIdempotency(app, { db, clock, nodes });
 
   // Each module's routes, in one explicit list.
-  await app.register(systemRoutes, { deps, ready: () => ping(db) });
+  await app.register(systemRoutes, {
+    deps,
+    ready: [
+      { name: 'The database', check: () => ping(db) },
+      ...(redis ? [{ name: 'Redis', check: async () => void (await redis.ping()) }] : []),
+    ],
+  });
   await app.register(signupRoutes, { deps });
   await app.register(authRoutes, { deps });
   await app.register(shopRoutes, { deps });

@@ -29,6 +29,7 @@ for (const engine of engines()) {
         assert.ok(/# TYPE jobs_queued gauge/.test(text), String(/# TYPE jobs_queued gauge/));
         assert.ok(/realtime_connections 0/.test(text), String(/realtime_connections 0/));
         assert.ok(/process_resident_memory_bytes \d+/.test(text), String(/process_resident_memory_bytes \d+/));
+        assert.ok(/db_query_duration_seconds_count [1-9]/.test(text), 'database statements are timed');
       } finally {
         await t.close();
       }
@@ -43,6 +44,25 @@ describe('metrics are off without a token', () => {
       assert.deepEqual(problemOf(await call(t.app, { url: '/metrics', token: TOKEN })), { status: 404, code: 'metrics_disabled' });
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('readiness', () => {
+  test('ready when the database (and Redis) answer; 503 naming Redis when it is down', async () => {
+    const up = await startApp(engines()[0]!);
+    try {
+      assert.equal((await call(up.app, { url: '/api/ready' })).statusCode, 200);
+    } finally {
+      await up.close();
+    }
+    const down = await startApp(engines()[0]!, { env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+    try {
+      const r = await call(down.app, { url: '/api/ready' });
+      assert.deepEqual(problemOf(r), { status: 503, code: 'not_ready' });
+      assert.match(String(r.json.detail), /Redis/);
+    } finally {
+      await down.close();
     }
   });
 });

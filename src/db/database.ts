@@ -21,18 +21,21 @@ const pgTypes = {
   },
 };
 
+/** Told of every statement's duration, in any database of this process (the metrics' query histogram). */
+export const queryObservers = new Set<(ms: number) => void>();
+
 /** `onQuery` is told of every statement (tests count them: a GraphQL page must not cost one per item). */
 export function createDb(cfg: DatabaseConfig, opts: { onQuery?: (() => void) | undefined } = {}): Db {
-  const log = opts.onQuery
-    ? (e: { level: string }): void => {
-        if (e.level === 'query') opts.onQuery?.();
-      }
-    : undefined;
+  const log = (e: { level: string; queryDurationMillis: number }): void => {
+    if (e.level !== 'query') return;
+    opts.onQuery?.();
+    for (const o of queryObservers) o(e.queryDurationMillis);
+  };
   if (cfg.dialect === 'postgres') {
     const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolMax, types: pgTypes as pg.CustomTypesConfig });
     // An idle client that errors (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
   }
   if (cfg.file !== ':memory:') mkdirSync(dirname(cfg.file), { recursive: true });
   const database = new SQLite(cfg.file);
@@ -41,7 +44,7 @@ export function createDb(cfg: DatabaseConfig, opts: { onQuery?: (() => void) | u
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }), ...(log ? { log } : {}) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }), log });
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Db } from '../db/database.ts';
+import { queryObservers, type Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
 import { safeEqual } from '../lib/crypto.ts';
 import { AppError, unauthenticated } from '../lib/errors.ts';
@@ -19,7 +19,8 @@ export interface MetricsSources {
 
 /**
  * Prometheus metrics at `GET /metrics` (text format), behind `METRICS_TOKEN` (Authorization: Bearer; not served
- * without one): HTTP rate, errors and duration per route; job queue depth and age per type; the outbox's lag;
+ * without one): HTTP rate, errors and duration per route; database statement duration; job queue depth and age per
+ * type; the outbox's lag;
  * realtime connections; the gateway's requests, failures and circuit refusals per app; the process (prom-client's
  * defaults). One registry per app, so tests may build many.
  */
@@ -90,6 +91,11 @@ export function registerMetrics(app: FastifyInstance, token: string | null, src:
   proxyGauge('app_proxy_failures', 'Forwarded requests that failed (5xx, timeout, unreachable)', (s) => s.failures);
   proxyGauge('app_proxy_circuit_refusals', 'Requests refused while the app’s circuit was open', (s) => s.refusedOpen);
   proxyGauge('app_proxy_seconds', 'Total time spent waiting for each app', (s) => s.totalMs / 1000);
+
+  const queries = new Histogram({ name: 'db_query_duration_seconds', help: 'Database statement duration (this process)', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] });
+  const observe = (ms: number) => queries.observe(ms / 1000);
+  queryObservers.add(observe);
+  app.addHook('onClose', async () => void queryObservers.delete(observe));
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';

@@ -5,7 +5,10 @@ import { access } from './access.ts';
 import { sendProblem } from './errors.ts';
 import { problemResponse } from './problem.ts';
 
-export const systemRoutes: FastifyPluginAsyncTypebox<{ deps: Deps; ready: () => Promise<void> }> = async (app, { ready }) => {
+/** A readiness check: each dependency named, so a 503 says which one failed. */
+export type ReadinessCheck = { name: string; check: () => Promise<void> };
+
+export const systemRoutes: FastifyPluginAsyncTypebox<{ deps: Deps; ready: readonly ReadinessCheck[] }> = async (app, { ready }) => {
   app.get(
     '/api/health',
     {
@@ -21,19 +24,21 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{ deps: Deps; ready: () => 
       config: { access: access.public() },
       schema: {
         tags: ['system'],
-        summary: 'Readiness: the database answers',
+        summary: 'Readiness: the database answers (and Redis, when configured)',
         operationId: 'ready',
         response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: problemResponse('Not ready') },
       },
     },
     async (req, reply) => {
-      try {
-        await ready();
-        return { status: 'ready' as const };
-      } catch (err) {
-        req.log.warn({ err }, 'readiness check failed');
-        return sendProblem(reply, 503, 'not_ready', 'The database is not reachable');
+      for (const r of ready) {
+        try {
+          await Promise.race([r.check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
+        } catch (err) {
+          req.log.warn({ err, dependency: r.name }, 'readiness check failed');
+          return sendProblem(reply, 503, 'not_ready', `${r.name} is not reachable`);
+        }
       }
+      return { status: 'ready' as const };
     },
   );
 
