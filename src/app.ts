@@ -35,6 +35,7 @@ import { reportsRoutes } from './modules/reports/reports.routes.ts';
 import { conversationsRoutes } from './modules/conversations/conversations.routes.ts';
 import { crmRoutes } from './modules/crm/crm.routes.ts';
 import { appsRoutes, type ProxyStats } from './modules/apps/apps.routes.ts';
+import { importsRoutes } from './modules/imports/imports.routes.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { consentSecretOf } from './modules/crm/index.ts';
 import { InProcessBus, RedisBus, type RealtimeBus } from './realtime/bus.ts';
@@ -217,6 +218,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(conversationsRoutes, { deps });
   await app.register(crmRoutes, { deps });
   await app.register(appsRoutes, { deps, stats: proxyStats });
+  await app.register(importsRoutes, { deps });
   await app.register(platformRoutes, { deps });
 
   // Realtime: WebSocket and SSE over the same services and policy; across nodes through Redis.

@@ -16,6 +16,7 @@ import { remindAbandonedCarts, sendTemplatedEmail } from './workflows/emails.ts'
 import { sendResetCode } from './workflows/password-reset.ts';
 import { computeDailyReports, runExport, type ExportKind } from './modules/reports/index.ts';
 import { attemptDelivery, webhooksConsumer } from './modules/webhooks/index.ts';
+import { giveUpImport, purgeImportFiles, runImport } from './modules/imports/index.ts';
 
 /**
  * The registered consumers of domain events, each turning events into work of its own. Adding one (realtime, the
@@ -33,6 +34,7 @@ export const SYSTEM_SCHEDULES: Schedule[] = [
   { name: 'crm.scores', cron: '11 * * * *', tenantId: null, job: { type: 'crm.scores', queue: 'system', maxAttempts: 3 } },
   { name: 'crm.task_reminders', cron: '* * * * *', tenantId: null, job: { type: 'crm.task_reminders', queue: 'system', maxAttempts: 3 } },
   { name: 'realtime.prune', cron: '23 * * * *', tenantId: null, job: { type: 'realtime.prune', queue: 'system', maxAttempts: 3 } },
+  { name: 'imports.purge', cron: '41 3 * * *', tenantId: null, job: { type: 'imports.purge', queue: 'system', maxAttempts: 3 } },
 ];
 
 export interface BackgroundDeps {
@@ -88,6 +90,22 @@ export function jobHandlers(deps: BackgroundDeps): Map<string, JobHandler> {
         }
       },
     ],
+    [
+      'import.run',
+      async ({ db, clock, log, job, progress }) => {
+        const tenantId = job.tenant_id ?? '';
+        const id = String(job.payload.import_id);
+        try {
+          const v = await runImport(db, clock, log, tenantId, id, { onProgress: (p) => progress(p.percent) });
+          return { import_id: v.id, status: v.status, rows: v.rows_done, created: v.created, updated: v.updated, unchanged: v.unchanged, failed: v.failed };
+        } catch (e) {
+          // Retried from the last committed batch; after the last attempt the import says why it stopped.
+          if (job.attempts >= job.max_attempts) await giveUpImport(db, clock, tenantId, id, (e as Error).message);
+          throw e;
+        }
+      },
+    ],
+    ['imports.purge', async ({ db, clock }) => ({ files: await purgeImportFiles(db, clock) })],
     ['webhook.deliver', async ({ db, clock, job }) => attemptDelivery(db, clock, job.tenant_id ?? '', String(job.payload.delivery_id), job.attempts, { allowPrivate: deps.webhooksAllowPrivate })],
   ]);
 }
@@ -117,7 +135,7 @@ export async function remindTasks(db: Db, clock: Clock): Promise<number> {
   });
 }
 
-export const QUEUES = { system: 1, default: 4, webhooks: 8, email: 4, broker: 2 };
+export const QUEUES = { system: 1, default: 4, webhooks: 8, email: 4, broker: 2, imports: 1 };
 
 /** The consumers of this process's publisher: the registered ones, and the broker bridge when BROKER_URL is set. */
 export function consumersOf(deps: Pick<BackgroundDeps, 'broker'>): readonly EventConsumer[] {

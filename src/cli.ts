@@ -21,6 +21,9 @@ import { relayCommitted } from './realtime/relay.ts';
 import { OutboxWake } from './realtime/wake.ts';
 import { createBroker } from './modules/bridge/index.ts';
 import { consentSecretOf } from './modules/crm/index.ts';
+import { createImport, formatOf, runImport, type ImportView } from './modules/imports/index.ts';
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Logger } from './lib/log.ts';
 import { pino } from 'pino';
 import { LOG_REDACT } from './app.ts';
@@ -168,6 +171,74 @@ program
       console.log(`replayed ${await replayEvents(db, systemClock, consumer, opts.from, { tenantId: opts.tenant })} events to ${consumer.name}`);
     }),
   );
+
+const imports = program.command('import').description('Import products or contacts from a CSV or NDJSON file (docs/integration.md)');
+for (const kind of ['products', 'contacts'] as const) {
+  imports
+    .command(`${kind} <file>`)
+    .description(`Import ${kind} from FILE (.csv, .ndjson or .jsonl) into a shop, with a progress bar; upserts by ${kind === 'products' ? 'handle and SKU' : 'email'}`)
+    .requiredOption('--shop <slug>', 'the shop')
+    .option('--dry-run', 'check every row and write the report; change nothing')
+    .option('--format <format>', 'csv or ndjson, when the file name does not say')
+    .action((file: string, opts: { shop: string; dryRun?: boolean; format?: string }) =>
+      withDb(
+        async (db, cfg) => {
+          const tenant = await findTenantBySlug(db, opts.shop);
+          if (!tenant) throw new CliError(`no shop with the slug "${opts.shop}"`, EXIT_USAGE);
+          if (opts.format !== undefined && opts.format !== 'csv' && opts.format !== 'ndjson') throw new CliError('--format is csv or ndjson', EXIT_USAGE);
+          let size: number;
+          try {
+            size = statSync(file).size;
+          } catch {
+            throw new CliError(`cannot read ${file}`, EXIT_USAGE);
+          }
+          const log = quietLog();
+          const ctx = { tenantId: tenant.id, principal: { kind: 'system' as const, tenantId: tenant.id }, db, clock: systemClock, log };
+          const v = await createImport(ctx, { kind, format: formatOf(basename(file), undefined, opts.format), filename: basename(file), dryRun: opts.dryRun ?? false }, createReadStream(file) as AsyncIterable<Buffer>, { maxBytes: Math.max(cfg.importMaxBytes, size) }, { queue: false });
+          process.stderr.write(`import ${v.id} (${v.mode === 'dry_run' ? 'dry run' : 'apply'}; if stopped, continue with: stockroom import resume ${v.id} --shop ${opts.shop})\n`);
+          await runWithProgress(db, log, tenant.id, v.id);
+        },
+        { migrate: true },
+      ),
+    );
+}
+imports
+  .command('resume <id>')
+  .description('Continue an import the CLI started, from its last committed batch')
+  .requiredOption('--shop <slug>', 'the shop')
+  .action((id: string, opts: { shop: string }) =>
+    withDb(async (db) => {
+      const tenant = await findTenantBySlug(db, opts.shop);
+      if (!tenant) throw new CliError(`no shop with the slug "${opts.shop}"`, EXIT_USAGE);
+      await runWithProgress(db, quietLog(), tenant.id, id);
+    }),
+  );
+
+/** Runs an import in this process, drawing its progress on stderr; prints the outcome and where its report is. */
+async function runWithProgress(db: ReturnType<typeof createDb>, log: Logger, tenantId: string, id: string): Promise<void> {
+  const started = Date.now();
+  const tty = process.stderr.isTTY;
+  let lastPercent = -10;
+  const draw = (v: ImportView, last = false) => {
+    const secs = Math.max(0.001, (Date.now() - started) / 1000);
+    const line = `${progressBar(v.percent)} ${String(v.percent).padStart(3)}%  ${v.rows_done.toLocaleString('en')} rows  ${Math.round(v.rows_done / secs).toLocaleString('en')} rows/s  ${v.failed} failed`;
+    if (tty) process.stderr.write(`\r${line}`);
+    else if (last || v.percent >= lastPercent + 10) {
+      lastPercent = v.percent;
+      process.stderr.write(`${line}\n`);
+    }
+  };
+  const v = await runImport(db, systemClock, log, tenantId, id, { onProgress: draw });
+  draw(v, true);
+  if (tty) process.stderr.write('\n');
+  const secs = (Date.now() - started) / 1000;
+  console.log(`${v.status}: ${v.rows_done} rows in ${secs.toFixed(1)} s — ${v.created} created, ${v.updated} updated, ${v.unchanged} unchanged, ${v.failed} failed${v.error ? ` (${v.error})` : ''}`);
+  if (v.error_count > 0) console.log(`${v.error_count} problems: GET /api/imports/${v.id}/errors.csv`);
+  if (v.status !== 'succeeded') process.exitCode = 1;
+}
+
+const progressBar = (percent: number, width = 30) => `[${'#'.repeat(Math.round((percent / 100) * width)).padEnd(width, '.')}]`;
+const quietLog = () => pino({ level: 'warn' }) as unknown as Logger;
 
 const migrate = program.command('migrate').description('Database migrations');
 migrate

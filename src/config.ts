@@ -31,6 +31,7 @@ export const EnvSchema = Type.Object({
   PLATFORM_SECRET: Str('', 'Bearer secret for /api/platform/* (at least 32 characters); empty disables the platform API', { pattern: '^($|.{32,})$' }),
   SIGNUP_ENABLED: Bool(true, 'Allow self-serve POST /api/signup'),
   BODY_LIMIT_BYTES: Int(1_048_576, 1024, 104_857_600, 'Largest request body accepted'),
+  IMPORT_MAX_BYTES: Int(536_870_912, 1024, 4_294_967_296, 'Largest import file accepted (POST /api/imports, multipart)'),
   CORS_ORIGINS: Str('', 'Comma-separated allowed origins, or * for any; empty allows localhost origins in development and none otherwise'),
   SECURITY_HEADERS: Bool(true, 'Send security headers (CSP, HSTS, nosniff, frame-ancestors …)'),
   TRUST_PROXY: Str('false', 'true, false, a hop count or a comma-separated list of proxy addresses (for the client IP)'),
@@ -87,6 +88,7 @@ export interface Config {
   platformSecret: string | null;
   signupEnabled: boolean;
   bodyLimit: number;
+  importMaxBytes: number;
   corsOrigins: string[] | '*' | null;
   securityHeaders: boolean;
   trustProxy: boolean | number | string[];
@@ -184,6 +186,7 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
     platformSecret: env.PLATFORM_SECRET || null,
     signupEnabled: env.SIGNUP_ENABLED,
     bodyLimit: env.BODY_LIMIT_BYTES,
+    importMaxBytes: env.IMPORT_MAX_BYTES,
     corsOrigins,
     securityHeaders: env.SECURITY_HEADERS,
     trustProxy,

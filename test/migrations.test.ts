@@ -9,7 +9,7 @@ import { engines, freshDatabase, type TestDb } from './helpers.ts';
 
 const TABLES = [
   'api_keys', 'cart_lines', 'carts', 'categories', 'change_versions', 'daily_reports', 'collection_products', 'collections', 'customers', 'discount_usages', 'discounts', 'emails', 'export_chunks', 'export_files',
-  'fulfillments', 'idempotency_keys', 'inventory_ledger', 'jobs', 'locations', 'nodes', 'order_counters', 'order_events', 'order_lines', 'orders',
+  'fulfillments', 'idempotency_keys', 'import_chunks', 'import_errors', 'imports', 'inventory_ledger', 'jobs', 'locations', 'nodes', 'order_counters', 'order_events', 'order_lines', 'orders',
   'outbox_events', 'password_resets', 'payment_actions', 'payments', 'processed_webhooks', 'products', 'refresh_tokens', 'refunds', 'reservations', 'roles', 'schedule_slots', 'sessions', 'shop_schedules',
   'shipping_methods', 'stock_levels', 'tax_rates', 'tenants', 'users', 'variants', 'webhook_attempts', 'webhook_deliveries', 'webhook_endpoints',
   'conversations', 'order_messages', 'realtime_channels', 'realtime_messages', 'dashboard_days', 'dashboard_products', 'dashboard_minutes',
@@ -44,11 +44,14 @@ for (const engine of engines()) {
       assert.deepEqual(await migrateUp(tdb.db), [], 'a second up has nothing to do');
 
       const CRM = ['contacts', 'contact_fields', 'contact_activities', 'contact_scores', 'contact_score_history', 'score_rules', 'segments', 'segment_members', 'contact_audit', 'marketing_connections', 'marketing_sync_runs'];
-      const REALTIME = ['conversations', 'order_messages', 'realtime_channels', 'realtime_messages', 'dashboard_days', 'dashboard_products', 'dashboard_minutes', ...CRM, 'apps', 'broker_commands'];
+      const IMPORTS = ['imports', 'import_chunks', 'import_errors'];
+      const REALTIME = ['conversations', 'order_messages', 'realtime_channels', 'realtime_messages', 'dashboard_days', 'dashboard_products', 'dashboard_minutes', ...CRM, 'apps', 'broker_commands', ...IMPORTS];
       await migrateDown(tdb.db);
-      assert.deepEqual(await tables(), TABLES.filter((x) => x !== 'apps' && x !== 'broker_commands'), 'one step down undoes the newest migration only');
+      assert.deepEqual(await tables(), TABLES.filter((x) => !IMPORTS.includes(x)), 'one step down undoes the newest migration only');
       await migrateDown(tdb.db);
-      assert.deepEqual(await tables(), TABLES.filter((x) => x !== 'apps' && x !== 'broker_commands' && !CRM.includes(x)));
+      assert.deepEqual(await tables(), TABLES.filter((x) => x !== 'apps' && x !== 'broker_commands' && !IMPORTS.includes(x)));
+      await migrateDown(tdb.db);
+      assert.deepEqual(await tables(), TABLES.filter((x) => x !== 'apps' && x !== 'broker_commands' && !CRM.includes(x) && !IMPORTS.includes(x)));
       await migrateDown(tdb.db);
       assert.deepEqual(await tables(), TABLES.filter((x) => !REALTIME.includes(x)));
       await migrateDown(tdb.db);

@@ -15,6 +15,7 @@ import * as m0009 from './migrations/0009_outside_calls.ts';
 import * as m0010 from './migrations/0010_realtime.ts';
 import * as m0011 from './migrations/0011_crm.ts';
 import * as m0012 from './migrations/0012_integration.ts';
+import * as m0013 from './migrations/0013_imports.ts';
 
 /** Every migration, in order. Explicit, so a reader can follow it and a bundler can see it. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010_realtime': m0010,
   '0011_crm': m0011,
   '0012_integration': m0012,
+  '0013_imports': m0013,
 };
 
 export function migrator(db: AnyDb): Migrator {

@@ -877,6 +877,55 @@ export interface MarketingSyncRunsTable {
   finished_at: string | null;
 }
 
+/** An import of products or contacts from a CSV or NDJSON file (0013). */
+export interface ImportsTable {
+  tenant_id: string;
+  id: string;
+  kind: 'products' | 'contacts';
+  format: 'csv' | 'ndjson';
+  mode: 'dry_run' | 'apply';
+  status: 'uploading' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  /** The import whose chunks hold the file (itself, or the dry run an apply follows). */
+  upload_id: string;
+  filename: string;
+  size_bytes: number;
+  job_id: string | null;
+  rows_done: number;
+  bytes_done: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  error_count: number;
+  /** The last data row whose batch committed. */
+  checkpoint_row: number;
+  /** Why the whole import failed (a file that cannot be read), null otherwise. */
+  error: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface ImportChunksTable {
+  tenant_id: string;
+  upload_id: string;
+  seq: number;
+  data: Uint8Array;
+}
+
+export interface ImportErrorsTable {
+  tenant_id: string;
+  import_id: string;
+  /** The row of the file (the header is row 1 in a CSV; the line number in NDJSON). */
+  row: number;
+  /** The column (CSV) or JSON pointer (NDJSON); '' for the row as a whole. */
+  column: string;
+  code: string;
+  message: string;
+}
+
 export interface AppsTable {
   tenant_id: string;
   id: string;
@@ -971,4 +1020,7 @@ export interface Database {
   marketing_sync_runs: MarketingSyncRunsTable;
   apps: AppsTable;
   broker_commands: BrokerCommandsTable;
+  imports: ImportsTable;
+  import_chunks: ImportChunksTable;
+  import_errors: ImportErrorsTable;
 }

@@ -28,6 +28,7 @@ const TAGS: Record<string, string> = {
   realtime: 'WebSocket and Server-Sent Events (channels and frames: /api/asyncapi.json)',
   conversations: 'The chat of an order between its customer and the shop',
   apps: 'The gateway: a shop’s own apps behind Stockroom, forwarded with a signed context (docs/integration.md)',
+  imports: 'Imports of products and contacts from CSV or NDJSON: dry run, progress, error report by row and column (docs/integration.md)',
   crm: 'Contacts, timeline, notes and tasks, scores, segments, privacy (docs/crm.md)',
   graphql: 'The GraphQL API: the same services, policy and error codes (docs/graphql.md)',
 };

@@ -46,6 +46,7 @@ export const ID_PREFIX = {
   syncRun: 'sync',
   app: 'app',
   connection: 'conn',
+  import: 'imp',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

@@ -102,3 +102,18 @@ export const MAX_AMOUNT = 1_000_000_000_000;
 export function inRange(amount: number): boolean {
   return Number.isSafeInteger(amount) && Math.abs(amount) <= MAX_AMOUNT;
 }
+
+/**
+ * A decimal amount as people write it ("19.99", "5", "1,299.00" is refused) → minor units of the currency, exactly
+ * (string arithmetic, no floats). Null when it is not a plain non-negative amount with at most the currency's
+ * decimals, or is out of range.
+ */
+export function parseMoney(text: string, currency: string): number | null {
+  const e = currencyExponent(currency);
+  const m = /^(\d{1,13})(?:\.(\d+))?$/.exec(text.trim());
+  if (!m) return null;
+  const frac = m[2] ?? '';
+  if (frac.length > e) return null;
+  const amount = Number(m[1]) * 10 ** e + Number(frac.padEnd(e, '0') || '0');
+  return inRange(amount) ? amount : null;
+}

@@ -27,6 +27,15 @@ export function authorizeExport(p: Principal, kind: string): void {
   authorize(p, need, `An export of ${kind}`);
 }
 
+/** An import writes data of its kind: starting one needs that kind's write permissions too (stock for products). */
+export const IMPORT_NEEDS = { products: ['catalog:write', 'inventory:write'], contacts: ['crm:write'] } as const satisfies Record<string, readonly Permission[]>;
+
+export function authorizeImport(p: Principal, kind: string): void {
+  const needs = IMPORT_NEEDS[kind as keyof typeof IMPORT_NEEDS];
+  if (!needs) throw forbidden('permission_denied', `Unknown import kind ${kind}`);
+  for (const n of needs) authorize(p, n, `An import of ${kind}`);
+}
+
 /** What a shop's scheduled task needs: the rights of the export it makes. */
 export const TASK_NEEDS: Readonly<Record<string, readonly Permission[]>> = {
   export_orders: ['reports:read', EXPORT_NEEDS.orders],
@@ -98,4 +107,5 @@ export const CHANNEL_ACCESS = {
   messages: { staff: 'orders:read' },
   presence: { staff: 'orders:read' },
   my_orders: { customer: true },
+  imports: { staff: 'imports:read' },
 } as const satisfies Record<string, Access>;

@@ -31,6 +31,8 @@ export const PERMISSIONS = [
   'crm:write',
   'apps:read',
   'apps:write',
+  'imports:read',
+  'imports:write',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

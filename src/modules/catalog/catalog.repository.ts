@@ -148,7 +148,28 @@ export const catalogRepository = {
 
   // variants
   async insertVariants(db: Executor, rows: VariantsTable[]) {
-    if (rows.length) await db.insertInto('variants').values(rows).execute();
+    for (let i = 0; i < rows.length; i += 1000) await db.insertInto('variants').values(rows.slice(i, i + 1000)).execute();
+  },
+  async insertProducts(db: Executor, rows: ProductsTable[]) {
+    for (let i = 0; i < rows.length; i += 500) await db.insertInto('products').values(rows.slice(i, i + 500)).execute();
+  },
+  async productsByHandles(db: Executor, tenantId: string, handles: readonly string[]) {
+    if (handles.length === 0) return [];
+    return db.selectFrom('products').selectAll().where('tenant_id', '=', tenantId).where('handle', 'in', handles).execute();
+  },
+  async variantsBySkus(db: Executor, tenantId: string, skus: readonly string[]) {
+    if (skus.length === 0) return [];
+    return db.selectFrom('variants').selectAll().where('tenant_id', '=', tenantId).where('sku', 'in', skus).execute();
+  },
+  /** The search index of many products at once (an import). */
+  async syncSearchMany(db: Executor, tenantId: string, rows: readonly { id: string; title: string; description: string; skus: string }[], fresh: boolean) {
+    if (dialectOf(db) === 'postgres' || rows.length === 0) return;
+    for (let i = 0; i < rows.length; i += 500) {
+      const part = rows.slice(i, i + 500);
+      // The index's ids are unindexed columns: deleting scans it, so products made in this batch skip it.
+      if (!fresh) await db.deleteFrom('products_fts').where('tenant_id', '=', tenantId).where('product_id', 'in', part.map((p) => p.id)).execute();
+      await db.insertInto('products_fts').values(part.map((p) => ({ tenant_id: tenantId, product_id: p.id, title: p.title, description: p.description, skus: p.skus }))).execute();
+    }
   },
   async variantsOf(db: Executor, tenantId: string, productIds: readonly string[]) {
     if (productIds.length === 0) return [];

@@ -6,3 +6,4 @@ export { addVariant, createProduct, deleteVariant, getProduct, listProducts, sel
 export { categoriesByIds, createCategory, deleteCategory, listCategories, updateCategory, type Category } from './categories.service.ts';
 export { createCollection, deleteCollection, getCollection, listCollections, updateCollection, type Collection } from './collections.service.ts';
 export { Amount } from './catalog.schemas.ts';
+export { importProducts, type BatchOutcome, type ImportProduct, type ImportVariant, type RowProblem } from './import.service.ts';

@@ -9,6 +9,13 @@ export const crmRepository = {
   async insertContact(db: Executor, row: ContactsTable): Promise<void> {
     await db.insertInto('contacts').values(row).execute();
   },
+  async insertContacts(db: Executor, rows: readonly ContactsTable[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 500) await db.insertInto('contacts').values(rows.slice(i, i + 500)).execute();
+  },
+  async contactsByEmails(db: Executor, tenantId: string, emails: readonly string[]) {
+    if (emails.length === 0) return [];
+    return db.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId).where('email', 'in', emails).execute();
+  },
   async findContact(db: Executor, tenantId: string, id: string) {
     return db.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   },

@@ -10,3 +10,4 @@ export * from './segments.service.ts';
 export * from './privacy.service.ts';
 export type { ContactFilter } from './crm.repository.ts';
 export * from './marketing.service.ts';
+export * from './import.service.ts';

@@ -24,7 +24,10 @@ export type EventType =
   | 'order.messages_read'
   | 'email.sent'
   | 'segment.members_changed'
-  | 'crm.task_due';
+  | 'crm.task_due'
+  | 'import.progress'
+  | 'import.completed'
+  | 'import.failed';
 
 /** One committed event (the broker bridge publishes it by id). */
 export async function findEvent(db: Executor, tenantId: string, id: string) {

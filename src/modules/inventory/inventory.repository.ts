@@ -37,6 +37,11 @@ export const inventoryRepository = {
       .execute();
   },
 
+  /** Levels of new variants, written at once (an import). */
+  async insertLevels(db: Executor, rows: { tenant_id: string; variant_id: string; location_id: string; available: number; updated_at: string }[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 1000) await db.insertInto('stock_levels').values(rows.slice(i, i + 1000)).execute();
+  },
+
   /** Creates the level if missing (at 0). */
   async ensureLevel(db: Executor, tenantId: string, variantId: string, locationId: string, at: string): Promise<void> {
     await db
@@ -65,7 +70,7 @@ export const inventoryRepository = {
   },
 
   async insertLedger(db: Executor, rows: InventoryLedgerTable[]): Promise<void> {
-    if (rows.length) await db.insertInto('inventory_ledger').values(rows).execute();
+    for (let i = 0; i < rows.length; i += 1000) await db.insertInto('inventory_ledger').values(rows.slice(i, i + 1000)).execute();
   },
   async ledger(db: Executor, tenantId: string, opts: { variantId?: string | undefined; reference?: string | undefined; reason?: LedgerReason | undefined; limit: number; before?: string | undefined }) {
     let q = db.selectFrom('inventory_ledger').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'desc').limit(opts.limit + 1);

@@ -127,6 +127,61 @@ export async function setInitialStock(ctx: Ctx, variantId: string, quantity: num
   await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
 }
 
+export interface LevelTarget {
+  variant_id: string;
+  location_id: string;
+  quantity: number;
+}
+
+/**
+ * Stock counts in bulk (an import): each target level is set (a `count` in the ledger, with the reference) where it
+ * differs. Variants in `fresh` were created in this transaction: their levels are inserted at once, with a level at
+ * the default location even when the file gives none. Changes to existing variants are announced in one
+ * `inventory.changed` event; a new variant's first stock is in the ledger only (no one can be watching it yet).
+ * Returns the variants whose stock changed. Locations must be the shop's (the caller checked them).
+ */
+export async function setStockLevels(ctx: Ctx, targets: readonly LevelTarget[], fresh: ReadonlySet<string>, opts: { reference: string; note: string }): Promise<Set<string>> {
+  const at = ctx.clock.now().toISOString();
+  const actor = actorOf(ctx.principal);
+  const changed = new Set<string>();
+  const defaultLocation = await defaultLocationId(ctx.db, ctx.clock, ctx.tenantId);
+  const newLevels = new Map<string, { tenant_id: string; variant_id: string; location_id: string; available: number; updated_at: string }>();
+  for (const id of fresh) newLevels.set(`${id}\u0000${defaultLocation}`, { tenant_id: ctx.tenantId, variant_id: id, location_id: defaultLocation, available: 0, updated_at: at });
+  const freshLedger: InventoryLedgerTable[] = [];
+  const existing = targets.filter((t) => !fresh.has(t.variant_id));
+  for (const t of targets) {
+    if (!fresh.has(t.variant_id)) continue;
+    newLevels.set(`${t.variant_id}\u0000${t.location_id}`, { tenant_id: ctx.tenantId, variant_id: t.variant_id, location_id: t.location_id, available: t.quantity, updated_at: at });
+    if (t.quantity !== 0) {
+      freshLedger.push(ledgerRow(ctx, at, { variant_id: t.variant_id, location_id: t.location_id, delta: t.quantity, balance_after: t.quantity, reason: 'count', actor, reference: opts.reference, note: opts.note }));
+      changed.add(t.variant_id);
+    }
+  }
+  await repo.insertLevels(ctx.db, [...newLevels.values()]);
+  await repo.insertLedger(ctx.db, freshLedger);
+
+  const current = new Map((await repo.levels(ctx.db, ctx.tenantId, [...new Set(existing.map((t) => t.variant_id))])).map((l) => [`${l.variant_id}\u0000${l.location_id}`, Number(l.available)]));
+  const moves: InventoryLedgerTable[] = [];
+  for (const t of existing) {
+    const now = current.get(`${t.variant_id}\u0000${t.location_id}`);
+    if (now === t.quantity) continue;
+    if (now === undefined) await repo.ensureLevel(ctx.db, ctx.tenantId, t.variant_id, t.location_id, at);
+    const delta = t.quantity - (now ?? 0);
+    const balance = await repo.change(ctx.db, ctx.tenantId, t.variant_id, t.location_id, delta, at);
+    if (balance === null) continue; // sold in between, below the count: the next run sets it
+    moves.push(ledgerRow(ctx, at, { variant_id: t.variant_id, location_id: t.location_id, delta, balance_after: balance, reason: 'count', actor, reference: opts.reference, note: opts.note }));
+    changed.add(t.variant_id);
+  }
+  await writeLedger(ctx, moves);
+  if (changed.size) await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
+  return changed;
+}
+
+/** The shop's locations by name (an import's `stock:<location>` columns). */
+export async function locationsByName(db: Executor, tenantId: string): Promise<Map<string, string>> {
+  return new Map((await repo.listLocations(db, tenantId)).map((l) => [l.name.toLowerCase(), l.id]));
+}
+
 /**
  * Records stock movements in the ledger and announces them: one `inventory.changed` event per business write
  * (an order's sale, a count, a restock), naming each variant and location with its new level.

@@ -16,6 +16,7 @@ import { loadOrder } from '../orders/index.ts';
  *   messages                      staff: new customer messages and unread counts, across orders
  *   presence                      staff: who is online and which order each is looking at (no history)
  *   me/orders                     a customer: their own orders' status changes
+ *   imports                       staff: imports' progress, completion and failure
  */
 export type ChannelKind = keyof typeof CHANNEL_ACCESS;
 
@@ -38,6 +39,7 @@ const PATTERNS: [RegExp, (m: RegExpExecArray, ctx: Ctx) => Omit<Channel, 'name'>
   [new RegExp(`^orders/(${ID})/messages$`), (m) => ({ kind: 'order_messages', key: `orders/${m[1]}/messages`, orderId: m[1] as string })],
   [/^messages$/, () => ({ kind: 'messages', key: 'messages' })],
   [/^presence$/, () => ({ kind: 'presence', key: null })],
+  [/^imports$/, () => ({ kind: 'imports', key: 'imports' })],
   [/^me\/orders$/, (_m, ctx) => ({ kind: 'my_orders', key: ctx.principal.kind === 'customer' ? `customers/${ctx.principal.customerId}/orders` : null })],
 ];
 

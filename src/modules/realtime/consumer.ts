@@ -5,7 +5,7 @@ import { customerOrdersKey } from './channels.ts';
 import { realtimeRepository as repo } from './realtime.repository.ts';
 
 const ORDER_EVENTS = ORDER_EVENT_TYPES;
-const TYPES = [...ORDER_EVENTS, 'inventory.changed', 'inventory.low', 'order.message_created', 'order.messages_read'] as const;
+const TYPES = [...ORDER_EVENTS, 'inventory.changed', 'inventory.low', 'order.message_created', 'order.messages_read', 'import.progress', 'import.completed', 'import.failed'] as const;
 
 interface Out {
   key: string;
@@ -44,6 +44,10 @@ async function messagesOf(db: Executor, e: OutboxEvent, p: Record<string, unknow
     return out;
   }
   switch (e.type) {
+    case 'import.progress':
+    case 'import.completed':
+    case 'import.failed':
+      return [{ key: 'imports', type: e.type, data }];
     case 'inventory.low':
       return [{ key: 'inventory', type: e.type, data }];
     case 'inventory.changed': {

@@ -23,6 +23,8 @@ export const WEBHOOK_EVENTS: readonly (EventType | '*')[] = [
   'order.message_created',
   'segment.members_changed',
   'crm.task_due',
+  'import.completed',
+  'import.failed',
 ];
 
 /** Standard Webhooks retry schedule: right away, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
