@@ -72,6 +72,10 @@ for (const engine of engines()) {
       const done = await finished(r.json.id as string);
       assert.equal(done.status, 'succeeded', JSON.stringify(done));
       assert.deepEqual([done.created, done.updated, done.unchanged, done.failed, done.rows_done, done.percent], [3, 0, 0, 0, 3, 100]);
+      // Announced once (realtime channel `imports`, webhooks), in the shop's outbox only.
+      const events = await t.db.selectFrom('outbox_events').select(['tenant_id', 'type', 'payload']).where('aggregate_id', '=', r.json.id as string).execute();
+      assert.deepEqual(events.map((e) => [e.tenant_id, e.type]), [[shop.tenantId, 'import.completed']]);
+      assert.equal(JSON.parse(events[0]!.payload).created, 3);
 
       const tee = (await product(shop, 'tee')) as Json;
       assert.equal(tee.title, 'Organic Tee');

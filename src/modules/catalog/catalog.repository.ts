@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../context.ts';
 import type { CategoriesTable, CollectionsTable, ProductsTable, VariantsTable } from '../../db/schema.ts';
-import { dialectOf } from '../../db/database.ts';
+import { dialectOf, inList } from '../../db/database.ts';
 
 export type ProductSort = 'newest' | 'oldest' | 'price_asc' | 'price_desc' | 'title_asc';
 
@@ -155,11 +155,11 @@ export const catalogRepository = {
   },
   async productsByHandles(db: Executor, tenantId: string, handles: readonly string[]) {
     if (handles.length === 0) return [];
-    return db.selectFrom('products').selectAll().where('tenant_id', '=', tenantId).where('handle', 'in', handles).execute();
+    return db.selectFrom('products').selectAll().where('tenant_id', '=', tenantId).where(inList(db, 'handle', handles)).execute();
   },
   async variantsBySkus(db: Executor, tenantId: string, skus: readonly string[]) {
     if (skus.length === 0) return [];
-    return db.selectFrom('variants').selectAll().where('tenant_id', '=', tenantId).where('sku', 'in', skus).execute();
+    return db.selectFrom('variants').selectAll().where('tenant_id', '=', tenantId).where(inList(db, 'sku', skus)).execute();
   },
   /** The search index of many products at once (an import). */
   async syncSearchMany(db: Executor, tenantId: string, rows: readonly { id: string; title: string; description: string; skus: string }[], fresh: boolean) {
@@ -173,7 +173,7 @@ export const catalogRepository = {
   },
   async variantsOf(db: Executor, tenantId: string, productIds: readonly string[]) {
     if (productIds.length === 0) return [];
-    return db.selectFrom('variants').selectAll().where('tenant_id', '=', tenantId).where('product_id', 'in', productIds).orderBy('product_id').orderBy('position').orderBy('id').execute();
+    return db.selectFrom('variants').selectAll().where('tenant_id', '=', tenantId).where(inList(db, 'product_id', productIds)).orderBy('product_id').orderBy('position').orderBy('id').execute();
   },
   async findVariant(db: Executor, tenantId: string, id: string) {
     return db.selectFrom('variants').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();

@@ -87,6 +87,7 @@ export async function importProducts(ctx: Ctx, input: readonly ImportProduct[], 
   const categories = new Categories(ctx, now);
 
   const plans: Plan[] = [];
+  const planAt = new Map<string, number>(); // handle → index in plans
   const imported = new Set<ImportProduct>();
   const handles = new Set<string>();
   const skus = new Set<string>();
@@ -94,7 +95,7 @@ export async function importProducts(ctx: Ctx, input: readonly ImportProduct[], 
     const problems: RowProblem[] = [];
     const fail = (row: number, column: string, code: string, message: string) => problems.push({ row, column, code, message });
     // The same handle again in a batch (the file repeats it further down): merged into the earlier group.
-    const earlier = plans.findIndex((x) => x.product.handle === p.handle);
+    const earlier = planAt.get(p.handle) ?? -1;
     const earlierPlan = earlier >= 0 ? (plans[earlier] as Plan) : null;
     const prior = earlierPlan?.product ?? existing.get(p.handle) ?? null;
     if (handles.has(p.handle) && !prior) fail(p.row, p.at('handle'), 'duplicate_handle', 'This handle appears further up in a product that was not imported');
@@ -118,7 +119,10 @@ export async function importProducts(ctx: Ctx, input: readonly ImportProduct[], 
         rowState: new Map([...earlierPlan.rowState, ...plan.rowState]),
         rowOfVariant: new Map([...earlierPlan.rowOfVariant, ...plan.rowOfVariant]),
       };
-    } else plans.push(plan);
+    } else {
+      planAt.set(p.handle, plans.length);
+      plans.push(plan);
+    }
     for (const v of p.variants) {
       skus.add(v.sku);
       const kept = plan.variants.find((x) => x.sku === v.sku);
@@ -146,10 +150,11 @@ export async function importProducts(ctx: Ctx, input: readonly ImportProduct[], 
   const freshIds = new Set(plans.flatMap((x) => x.newVariants.map((v) => v.id)));
   const targets: LevelTarget[] = [];
   const rowOf = new Map<string, { plan: Plan; row: number }>();
+  const planOf = new Map(plans.map((x) => [x.product.id, x]));
   for (const p of imported) {
     for (const v of p.variants) {
       const variant = bySku.get(v.sku);
-      const plan = variant && plans.find((x) => x.product.id === variant.product_id);
+      const plan = variant && planOf.get(variant.product_id);
       if (!variant || !plan) continue;
       rowOf.set(variant.id, { plan, row: v.row });
       for (const [location, quantity] of v.stock) targets.push({ variant_id: variant.id, location_id: location, quantity });
@@ -163,7 +168,7 @@ export async function importProducts(ctx: Ctx, input: readonly ImportProduct[], 
   if (plans.some((x) => x.isNew || x.productChanged || x.newVariants.length || x.changedVariants.length)) await bumpVersion(ctx.db, ctx.tenantId, 'catalog');
 
   for (const p of imported) {
-    const plan = plans.find((x) => x.product.handle === p.handle);
+    const plan = plans[planAt.get(p.handle) ?? -1];
     if (!plan) continue;
     for (const v of p.variants) {
       const state = plan.rowState.get(v.row);
@@ -355,17 +360,24 @@ class Categories {
     this.ctx = ctx;
     this.now = now;
   }
+  private readonly known = new Map<string, string>();
   async resolve(name: string): Promise<string> {
-    this.all ??= await repo.listCategories(this.ctx.db, this.ctx.tenantId);
     const key = name.trim().toLowerCase();
+    const hit = this.known.get(key);
+    if (hit) return hit;
+    this.all ??= await repo.listCategories(this.ctx.db, this.ctx.tenantId);
     const found = this.all.find((c) => c.handle === key || c.name.toLowerCase() === key);
-    if (found) return found.id;
+    if (found) {
+      this.known.set(key, found.id);
+      return found.id;
+    }
     assertRoom(this.all.length, 'categories');
     let handle = slugify(name) || 'category';
     if (this.all.some((c) => c.handle === handle)) handle = `${handle}-${this.all.length}`;
     const row: CategoriesTable = { tenant_id: this.ctx.tenantId, id: newId('category'), parent_id: null, name: name.trim(), handle, position: 0, created_at: this.now, updated_at: this.now };
     this.all.push(row);
     this.made.push(row);
+    this.known.set(key, row.id);
     return row.id;
   }
   async flush(): Promise<void> {

@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { Executor } from '../../context.ts';
-import { dialectOf } from '../../db/database.ts';
+import { dialectOf, inList } from '../../db/database.ts';
 import type { Consent, ContactActivitiesTable, ContactAuditTable, ContactFieldsTable, ContactScoresTable, ContactStage, ContactsTable, Database, ScoreRulesTable, SegmentsTable } from '../../db/schema.ts';
 
 /** Contacts, their timeline, fields, scores, rules, segments and audit. Every query is scoped by tenant_id. */
@@ -14,7 +14,7 @@ export const crmRepository = {
   },
   async contactsByEmails(db: Executor, tenantId: string, emails: readonly string[]) {
     if (emails.length === 0) return [];
-    return db.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId).where('email', 'in', emails).execute();
+    return db.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId).where(inList(db, 'email', emails)).execute();
   },
   async findContact(db: Executor, tenantId: string, id: string) {
     return db.selectFrom('contacts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();

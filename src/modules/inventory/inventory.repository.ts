@@ -1,5 +1,6 @@
 import type { Executor } from '../../context.ts';
 import type { InventoryLedgerTable, LedgerReason, ReservationsTable } from '../../db/schema.ts';
+import { inList } from '../../db/database.ts';
 
 /** Locations, stock levels, the ledger and reservations. Every query is scoped by tenant_id. */
 export const inventoryRepository = {
@@ -31,7 +32,7 @@ export const inventoryRepository = {
       .innerJoin('locations as l', (j) => j.onRef('l.tenant_id', '=', 's.tenant_id').onRef('l.id', '=', 's.location_id'))
       .select(['s.variant_id', 's.location_id', 's.available', 'l.is_default'])
       .where('s.tenant_id', '=', tenantId)
-      .where('s.variant_id', 'in', variantIds)
+      .where(inList(db, 's.variant_id', variantIds))
       .orderBy('l.is_default', 'desc')
       .orderBy('s.available', 'desc')
       .execute();
