@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeSection } from './section.ts';
+import { measure, withScratchDatabase, writeSection } from './section.ts';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { createDb, dialectOf, type Db } from '../src/db/database.ts';
 import type { ContactActivitiesTable, ContactsTable } from '../src/db/schema.ts';
 import { migrateUp } from '../src/db/migrator.ts';
@@ -81,18 +80,6 @@ async function fill(db: Db): Promise<void> {
 }
 
 /** Runs `fn`, sampling the process's RSS every 20 ms: seconds and the peak growth over the start. */
-async function measure<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: number; peakMb: number }> {
-  const base = process.memoryUsage().rss;
-  let peak = base;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  const t0 = performance.now();
-  const result = await fn();
-  const seconds = (performance.now() - t0) / 1000;
-  clearInterval(timer);
-  peak = Math.max(peak, process.memoryUsage().rss);
-  return { result, seconds, peakMb: (peak - base) / 2 ** 20 };
-}
-
 interface Row {
   engine: string;
   fill: number;
@@ -130,20 +117,14 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 if (args.pg) {
-  const admin = new pg.Client({ connectionString: args.pg as string });
-  await admin.connect();
-  const name = `stockroom_crmbench_${Date.now()}`;
-  await admin.query(`create database ${name}`);
-  const url = new URL(args.pg as string);
-  url.pathname = `/${name}`;
-  const db = createDb({ dialect: 'postgres', url: url.toString(), poolMax: 4 });
-  try {
-    rows.push(await run('PostgreSQL', db));
-  } finally {
-    await db.destroy();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
+  await withScratchDatabase(args.pg as string, 'stockroom_crmbench', async (url) => {
+    const db = createDb({ dialect: 'postgres', url, poolMax: 4 });
+    try {
+      rows.push(await run('PostgreSQL', db));
+    } finally {
+      await db.destroy();
+    }
+  });
 }
 
 const f1 = (x: number) => x.toFixed(1);

@@ -8,9 +8,8 @@ import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from '
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { pino } from 'pino';
-import { writeSection } from './section.ts';
+import { measure, withScratchDatabase, writeSection } from './section.ts';
 import { createDb, type Db } from '../src/db/database.ts';
 import { migrateUp } from '../src/db/migrator.ts';
 import { systemClock } from '../src/lib/clock.ts';
@@ -37,17 +36,10 @@ function writeCsv(file: string, rows: number): number {
   return statSync(file).size;
 }
 
-async function measure(fn: () => Promise<ImportView>): Promise<{ v: ImportView; seconds: number; peakMb: number }> {
-  global.gc?.();
-  const base = process.memoryUsage().rss;
-  let peak = base;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  const t0 = performance.now();
-  const v = await fn();
-  const seconds = (performance.now() - t0) / 1000;
-  clearInterval(timer);
-  return { v, seconds, peakMb: (Math.max(peak, process.memoryUsage().rss) - base) / 2 ** 20 };
-}
+const timed = async (fn: () => Promise<ImportView>) => {
+  const m = await measure(fn);
+  return { v: m.result, seconds: m.seconds, peakMb: m.peakMb };
+};
 
 interface Row {
   engine: string;
@@ -69,14 +61,15 @@ async function run(engine: string, db: Db, file: string, rows: number, onlyFirst
   const t0 = performance.now();
   const first = await start(false);
   const upload = (performance.now() - t0) / 1000;
-  const a = await measure(() => runImport(db, systemClock, log, tenant, first.id));
+  global.gc?.();
+  const a = await timed(() => runImport(db, systemClock, log, tenant, first.id));
   if (a.v.created !== rows || a.v.failed !== 0) throw new Error(`${engine}: ${JSON.stringify(a.v)}`);
   if (onlyFirst) return { engine, rows, upload, first: a, again: { seconds: 0, peakMb: 0, unchanged: 0 }, dry: { seconds: 0 } };
   const second = await start(false);
-  const b = await measure(() => runImport(db, systemClock, log, tenant, second.id));
+  const b = await timed(() => runImport(db, systemClock, log, tenant, second.id));
   if (b.v.unchanged !== rows) throw new Error(`${engine}: the same file again changed something: ${JSON.stringify(b.v)}`);
   const third = await start(true);
-  const c = await measure(() => runImport(db, systemClock, log, tenant, third.id));
+  const c = await timed(() => runImport(db, systemClock, log, tenant, third.id));
   return { engine, rows, upload, first: a, again: { ...b, unchanged: b.v.unchanged }, dry: c };
 }
 
@@ -92,20 +85,14 @@ try {
     await lite.destroy();
   }
   if (args.pg) {
-    const admin = new pg.Client({ connectionString: args.pg });
-    await admin.connect();
-    const name = `stockroom_importbench_${Date.now()}`;
-    await admin.query(`create database ${name}`);
-    const url = new URL(args.pg);
-    url.pathname = `/${name}`;
-    const db = createDb({ dialect: 'postgres', url: url.toString(), poolMax: 4 });
-    try {
-      results.push(await run('PostgreSQL', db, file, ROWS));
-    } finally {
-      await db.destroy();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    }
+    await withScratchDatabase(args.pg, 'stockroom_importbench', async (url) => {
+      const db = createDb({ dialect: 'postgres', url, poolMax: 4 });
+      try {
+        results.push(await run('PostgreSQL', db, file, ROWS));
+      } finally {
+        await db.destroy();
+      }
+    });
   }
   if (args.million) {
     const big = join(dir, 'million.csv');

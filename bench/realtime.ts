@@ -8,8 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeSection } from './section.ts';
-import pg from 'pg';
+import { withScratchDatabase, writeSection } from './section.ts';
 import { WebSocket } from 'ws';
 import { generatePrivateKeyPem } from '../src/modules/auth/tokens.ts';
 
@@ -218,13 +217,11 @@ async function embedded(clients: number): Promise<Row[]> {
 }
 
 async function twoNodes(clients: number): Promise<Row[]> {
-  const admin = new pg.Client({ connectionString: args.pg as string });
-  await admin.connect();
-  const name = `stockroom_rtbench_${Date.now()}`;
-  await admin.query(`create database ${name}`);
-  const url = new URL(args.pg as string);
-  url.pathname = `/${name}`;
-  const env = { DATABASE_URL: url.toString(), REDIS_URL: args.redis as string, JWT_PRIVATE_KEY: generatePrivateKeyPem(), IN_PROCESS_WORKERS: 'off' };
+  return withScratchDatabase(args.pg as string, 'stockroom_rtbench', (url) => twoNodesOn(url, clients));
+}
+
+async function twoNodesOn(url: string, clients: number): Promise<Row[]> {
+  const env = { DATABASE_URL: url, REDIS_URL: args.redis as string, JWT_PRIVATE_KEY: generatePrivateKeyPem(), IN_PROCESS_WORKERS: 'off' };
   const procs: ChildProcess[] = [];
   const crowd = new Crowd();
   try {
@@ -245,8 +242,6 @@ async function twoNodes(clients: number): Promise<Row[]> {
   } finally {
     crowd.close();
     for (const p of procs.reverse()) await stop(p);
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
   }
 }
 

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import { withScratchDatabase } from './section.ts';
 import { generatePrivateKeyPem } from '../src/modules/auth/tokens.ts';
 import { startFakeStripe } from '../test/fake-stripe.ts';
 
@@ -228,18 +228,9 @@ try {
   slow.push(await slowProviderScenario(ROOT, 'now'));
   if (args.pg) {
     // Scale-out: the same server on PostgreSQL + Redis, a database of its own.
-    const admin = new pg.Client({ connectionString: args.pg as string });
-    await admin.connect();
-    const name = `stockroom_bench_${Date.now()}`;
-    await admin.query(`create database ${name}`);
-    const url = new URL(args.pg as string);
-    url.pathname = `/${name}`;
-    try {
-      slow.push(await slowProviderScenario(ROOT, 'now, PostgreSQL + Redis', { DATABASE_URL: url.toString(), REDIS_URL: args.redis as string, JWT_PRIVATE_KEY: generatePrivateKeyPem(), IN_PROCESS_WORKERS: 'on' }));
-    } finally {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    }
+    await withScratchDatabase(args.pg as string, 'stockroom_bench', async (url) => {
+      slow.push(await slowProviderScenario(ROOT, 'now, PostgreSQL + Redis', { DATABASE_URL: url, REDIS_URL: args.redis as string, JWT_PRIVATE_KEY: generatePrivateKeyPem(), IN_PROCESS_WORKERS: 'on' }));
+    });
   }
   if (!args['no-compare']) {
     old = worktree(args.compare as string);
@@ -337,7 +328,7 @@ Targets:
 ${verdict.join('\n')}
 
 ${ANALYSIS}`;
-// The other benchmarks (bench/realtime.ts, graphql.ts, crm.ts) keep their own sections of the file: carry them over.
+// The other benchmarks (bench/realtime.ts, graphql.ts, crm.ts, imports.ts) keep their own sections of the file: carry them over.
 const previous = existsSync(args.out as string) ? readFileSync(args.out as string, 'utf8') : '';
 const sections = [...previous.matchAll(/<!-- bench\/([a-z]+)\.ts: start -->[\s\S]*?<!-- bench\/\1\.ts: end -->/g)].map((m) => m[0]);
 writeFileSync(args.out as string, sections.length ? `${md.trimEnd()}\n\n${sections.join('\n\n')}\n` : md);

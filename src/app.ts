@@ -14,6 +14,7 @@ import { NodeRegistry } from './modules/idempotency/index.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { HttpRateLimits, makeLimiter } from './http/rate-limit.ts';
 import { genReqId } from './http/request-id.ts';
+import { registerTracing } from './http/tracing.ts';
 import { registerSecurity } from './http/security.ts';
 import { registerValidation } from './http/validation.ts';
 import { AuthService, KNOWN_SECONDS, LoginThrottle, TokenService, loadSigningKey } from './modules/auth/index.ts';
@@ -22,7 +23,7 @@ import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { customersRoutes } from './modules/customers/customers.routes.ts';
 import { staffRoutes } from './modules/staff/staff.routes.ts';
 import { platformRoutes, shopRoutes, signupRoutes } from './modules/tenants/tenants.routes.ts';
-import { systemRoutes } from './http/system.routes.ts';
+import { systemRoutes, type ReadinessCheck } from './http/system.routes.ts';
 import { catalogRoutes } from './modules/catalog/catalog.routes.ts';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.ts';
 import { pricingRoutes } from './modules/pricing/pricing.routes.ts';
@@ -78,6 +79,8 @@ export interface BuildOptions {
   providers?: PaymentProvider[] | undefined;
   /** Tests only: how often realtime checks channel heads and credentials (ms). */
   realtimeTimings?: { pollMs?: number; revalidateMs?: number } | undefined;
+  /** More that readiness checks (the broker, when this process publishes to one). */
+  readiness?: readonly ReadinessCheck[] | undefined;
 }
 
 /** Paths in logs that may hold secrets. pino replaces them with "[redacted]". */
@@ -173,6 +176,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.addHook('onRoute', (r) => {
     for (const m of Array.isArray(r.method) ? r.method : [r.method]) routes.push(`${m} ${r.url}`);
   });
+  registerTracing(app);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -197,6 +201,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     ready: [
       { name: 'The database', check: () => ping(db) },
       ...(redis ? [{ name: 'Redis', check: async () => void (await redis.ping()) }] : []),
+      ...(opts.readiness ?? []),
     ],
   });
   await app.register(signupRoutes, { deps });

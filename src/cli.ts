@@ -23,6 +23,7 @@ import { createBroker } from './modules/bridge/index.ts';
 import { consentSecretOf } from './modules/crm/index.ts';
 import { createImport, formatOf, runImport, type ImportView } from './modules/imports/index.ts';
 import { createReadStream, statSync } from 'node:fs';
+import { startTracing } from './tracing.ts';
 import { basename } from 'node:path';
 import type { Logger } from './lib/log.ts';
 import { pino } from 'pino';
@@ -97,6 +98,7 @@ program
     const db = createDb(cfg.database);
     await migrateUp(db);
     const log = pino({ level: cfg.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } }) as unknown as Logger;
+    const tracing = startTracing(cfg);
     // With Redis, what the outbox publisher commits is relayed to every API node's realtime at once.
     const redis = cfg.redisUrl ? new Redis(cfg.redisUrl, { maxRetriesPerRequest: 2 }) : null;
     redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
@@ -128,6 +130,7 @@ program
         .then(() => broker?.close())
         .then(() => bus?.close())
         .then(() => redis?.quit())
+        .then(() => tracing?.shutdown())
         .then(() => db.destroy())
         .then(() => process.exit(0), () => process.exit(1));
     };

@@ -67,6 +67,8 @@ export const EnvSchema = Type.Object({
   GRAPHQL_MAX_ALIASES: Int(30, 1, 1000, 'Most aliased fields in one GraphQL operation'),
   GRAPHQL_COST_PER_MINUTE: Int(2_000_000, 100, 1_000_000_000, 'GraphQL cost points one caller may spend per minute'),
   BROKER_URL: Str('', 'nats://host:4222 (JetStream) or amqp://user:pass@host:5672 (RabbitMQ): domain events go there (subjects stockroom.<shop>.<event>), inventory commands come from there; empty: no broker', { pattern: '^($|nats://.+|amqps?://.+)' }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Str('', 'OTLP/HTTP endpoint traces are exported to (e.g. http://collector:4318); empty: no tracing', { pattern: '^($|https?://.+)' }),
+  OTEL_SERVICE_NAME: Str('stockroom', 'The service name traces carry', { minLength: 1 }),
   METRICS_TOKEN: Str('', 'Bearer token that GET /metrics (Prometheus) requires; empty: /metrics is not served', { pattern: '^($|.{16,})$' }),
   SHUTDOWN_TIMEOUT_SECONDS: Int(10, 1, 600, 'Grace period for in-flight requests on SIGTERM'),
 });
@@ -97,6 +99,8 @@ export interface Config {
   seedDemo: boolean;
   shutdownTimeoutSeconds: number;
   metricsToken: string | null;
+  /** OTLP/HTTP endpoint and service name for traces; null: no tracing. */
+  tracing: { endpoint: string; serviceName: string } | null;
   brokerUrl: string | null;
   graphql: { graphiql: boolean; introspection: boolean; maxDepth: number; maxCost: number; maxAliases: number; costPerMinute: number };
   realtime: { maxPerShop: number; maxPerIp: number; maxMessageBytes: number; messagesPerSecond: number; chatPerMinute: number; historyHours: number; heartbeatSeconds: number; maxBufferBytes: number };
@@ -201,6 +205,7 @@ export function loadConfig(source: Record<string, string | undefined> = { ...rea
     paymentCalls: { timeoutMs: env.PAYMENT_TIMEOUT_MS, breakerFailures: env.PAYMENT_BREAKER_FAILURES, breakerOpenSeconds: env.PAYMENT_BREAKER_OPEN_SECONDS },
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
     metricsToken: env.METRICS_TOKEN || null,
+    tracing: env.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, ''), serviceName: env.OTEL_SERVICE_NAME } : null,
     brokerUrl: env.BROKER_URL || null,
     graphql: {
       graphiql: env.GRAPHIQL === 'true' || (env.GRAPHIQL === 'auto' && env.NODE_ENV === 'development'),

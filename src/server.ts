@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { startTracing } from './tracing.ts';
 import { buildApp } from './app.ts';
 import { createDb, type Db } from './db/database.ts';
 import { migrateUp } from './db/migrator.ts';
@@ -30,14 +31,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     throw e;
   }
   const demo = config.seedDemo ? await seedDemo(db, config, systemClock) : null;
-  const app = await buildApp({ config, db });
+  const inProcess = config.inProcessWorkers === 'on' || (config.inProcessWorkers === 'auto' && config.database.dialect === 'sqlite');
+  // This process publishes to the broker when it runs the workers: then readiness includes it.
+  const broker = inProcess && config.brokerUrl ? createBroker(config.brokerUrl) : null;
+  const tracing = startTracing(config);
+  const app = await buildApp({ config, db, readiness: broker ? [{ name: 'The broker', check: () => withTimeout(broker.ping(), 3000) }] : [] });
   app.addHook('onClose', async () => {
     await db.destroy();
   });
   await app.listen({ host: config.host, port: config.port });
   // Embedded mode runs the job workers and the scheduler in this process; scale-out runs `stockroom worker`.
-  const inProcess = config.inProcessWorkers === 'on' || (config.inProcessWorkers === 'auto' && config.database.dialect === 'sqlite');
-  const broker = inProcess && config.brokerUrl ? createBroker(config.brokerUrl) : null;
   const background = inProcess ? startBackground({ db, clock: systemClock, log: app.log, gateway: app.payments, webhooksAllowPrivate: config.webhooksAllowPrivate, mailer: createMailer({ ...config.mail, dataDir: config.dataDir, log: app.log }), realtimeHistoryHours: config.realtime.historyHours, onEventsCommitted: relayCommitted(db, app.realtime.bus), links: { publicUrl: config.publicUrl, consentSecret: consentSecretOf(loadSigningKey(config)) }, broker }) : null;
   if (background) app.realtime.wake.subscribe(() => background.pump.wake());
   const address = app.server.address();
@@ -51,7 +54,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     demo,
     close() {
       // Stops accepting, lets in-flight requests and jobs finish, then closes the database (onClose).
-      closing ??= (background ? background.stop() : Promise.resolve()).then(() => broker?.close()).then(() => app.close());
+      closing ??= (background ? background.stop() : Promise.resolve())
+        .then(() => broker?.close())
+        .then(() => app.close())
+        .then(() => tracing?.shutdown());
       return closing;
     },
   };
@@ -79,4 +85,10 @@ export function handleSignals(server: RunningServer, timeoutSeconds: number): vo
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** Rejects after `ms` if the promise has not settled (a check must answer fast). */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((_r, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }

@@ -105,6 +105,9 @@ for (const engine of engines()) {
       assert.ok(m.includes(`app_proxy_circuit_refusals{shop="${shop.tenantId}",app="dead"} 1`), 'circuit refusals');
       assert.ok(m.includes(`app_proxy_failures{shop="${shop.tenantId}",app="dead"} 5`), 'failures');
       assert.ok(new RegExp(`app_proxy_requests\\{shop="${shop.tenantId}",app="loyalty"\\} [4-9]`).test(m), 'requests');
+      // Every outside call by outcome: the proxy's successes and failures.
+      assert.ok(/outside_call_duration_seconds_count\{target="app_proxy",outcome="success"\} [1-9]/.test(m), 'proxy successes timed');
+      assert.ok(/outside_call_duration_seconds_count\{target="app_proxy",outcome="failure"\} [1-9]/.test(m), 'proxy failures timed');
     });
   });
 }

@@ -30,6 +30,7 @@ for (const engine of engines()) {
         assert.ok(/realtime_connections 0/.test(text), String(/realtime_connections 0/));
         assert.ok(/process_resident_memory_bytes \d+/.test(text), String(/process_resident_memory_bytes \d+/));
         assert.ok(/db_query_duration_seconds_count [1-9]/.test(text), 'database statements are timed');
+        assert.ok(/db_transaction_duration_seconds_count [1-9]/.test(text), 'and transactions');
       } finally {
         await t.close();
       }

@@ -4,6 +4,8 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type RawBuilder, type SqlBool } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.ts';
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import { traced, tracer } from '../lib/origin.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -24,18 +26,31 @@ const pgTypes = {
 /** Told of every statement's duration, in any database of this process (the metrics' query histogram). */
 export const queryObservers = new Set<(ms: number) => void>();
 
-/** `onQuery` is told of every statement (tests count them: a GraphQL page must not cost one per item). */
+/** Told of every transaction's duration, begin to commit or rollback (the metrics' transaction histogram). */
+export const transactionObservers = new Set<(ms: number) => void>();
+
+/**
+ * `onQuery` is told of every statement (tests count them: a GraphQL page must not cost one per item). Inside a
+ * traced request or job, each statement and each transaction is a span of its trace.
+ */
 export function createDb(cfg: DatabaseConfig, opts: { onQuery?: (() => void) | undefined } = {}): Db {
-  const log = (e: { level: string; queryDurationMillis: number }): void => {
+  const system = cfg.dialect === 'postgres' ? 'postgresql' : 'sqlite';
+  const log = (e: { level: string; queryDurationMillis: number; query: { sql: string } }): void => {
     if (e.level !== 'query') return;
     opts.onQuery?.();
     for (const o of queryObservers) o(e.queryDurationMillis);
+    if (trace.getSpan(context.active())) {
+      // The statement has run: its span is drawn after the fact, from its start to now, under the active span.
+      const end = Date.now();
+      const text = e.query.sql;
+      tracer.startSpan(`db ${(text.split(' ', 1)[0] ?? '').toLowerCase()}`, { kind: SpanKind.CLIENT, startTime: end - e.queryDurationMillis, attributes: { 'db.system.name': system, 'db.query.text': text.slice(0, 500) } }).end(end);
+    }
   };
   if (cfg.dialect === 'postgres') {
     const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolMax, types: pgTypes as pg.CustomTypesConfig });
     // An idle client that errors (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
+    return measured(new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log }));
   }
   if (cfg.file !== ':memory:') mkdirSync(dirname(cfg.file), { recursive: true });
   const database = new SQLite(cfg.file);
@@ -44,7 +59,27 @@ export function createDb(cfg: DatabaseConfig, opts: { onQuery?: (() => void) | u
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }), log });
+  return measured(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }), log }));
+}
+
+/** Every transaction of this database timed (transactionObservers) and, in a traced request or job, a span. */
+function measured(db: Db): Db {
+  const begin = db.transaction.bind(db);
+  db.transaction = () => {
+    const builder = begin();
+    const execute = builder.execute.bind(builder);
+    builder.execute = async (fn) => {
+      const t0 = performance.now();
+      try {
+        return trace.getSpan(context.active()) ? await traced('db transaction', {}, () => execute(fn), 'internal') : await execute(fn);
+      } finally {
+        const ms = performance.now() - t0;
+        for (const o of transactionObservers) o(ms);
+      }
+    };
+    return builder;
+  };
+  return db;
 }
 
 /**

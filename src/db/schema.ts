@@ -490,6 +490,9 @@ export interface OutboxEventsTable {
   payload: string;
   created_at: string;
   published_at: string | null;
+  /** The request that wrote it, and its trace (0014). */
+  request_id?: string | null;
+  traceparent?: string | null;
 }
 
 export interface ChangeVersionsTable {
@@ -524,6 +527,9 @@ export interface JobsTable {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** The request (or event) that caused it, and its trace (0014). */
+  request_id?: string | null;
+  traceparent?: string | null;
 }
 
 export interface ScheduleSlotsTable {

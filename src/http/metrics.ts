@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { queryObservers, type Db } from '../db/database.ts';
+import { queryObservers, transactionObservers, type Db } from '../db/database.ts';
+import { outsideCallObservers } from '../lib/origin.ts';
 import type { Clock } from '../lib/clock.ts';
 import { safeEqual } from '../lib/crypto.ts';
 import { AppError, unauthenticated } from '../lib/errors.ts';
@@ -20,7 +21,8 @@ export interface MetricsSources {
 /**
  * Prometheus metrics at `GET /metrics` (text format), behind `METRICS_TOKEN` (Authorization: Bearer; not served
  * without one): HTTP rate, errors and duration per route; database statement duration; job queue depth and age per
- * type; the outbox's lag;
+ * type; the outbox's lag; transaction duration; outside calls (webhooks, broker, app proxy, payments, email) by
+ * outcome and duration;
  * realtime connections; the gateway's requests, failures and circuit refusals per app; the process (prom-client's
  * defaults). One registry per app, so tests may build many.
  */
@@ -91,6 +93,15 @@ export function registerMetrics(app: FastifyInstance, token: string | null, src:
   proxyGauge('app_proxy_failures', 'Forwarded requests that failed (5xx, timeout, unreachable)', (s) => s.failures);
   proxyGauge('app_proxy_circuit_refusals', 'Requests refused while the app’s circuit was open', (s) => s.refusedOpen);
   proxyGauge('app_proxy_seconds', 'Total time spent waiting for each app', (s) => s.totalMs / 1000);
+
+  const outside = new Histogram({ name: 'outside_call_duration_seconds', help: 'Calls outside the process (webhook, broker, app_proxy, payment, email) by outcome, in this process', labelNames: ['target', 'outcome'] as const, buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] });
+  const onOutside = (target: string, ok: boolean, ms: number) => outside.observe({ target, outcome: ok ? 'success' : 'failure' }, ms / 1000);
+  outsideCallObservers.add(onOutside);
+  app.addHook('onClose', async () => void outsideCallObservers.delete(onOutside));
+  const transactions = new Histogram({ name: 'db_transaction_duration_seconds', help: 'Database transactions, begin to commit or rollback (this process)', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [registry] });
+  const onTx = (ms: number) => transactions.observe(ms / 1000);
+  transactionObservers.add(onTx);
+  app.addHook('onClose', async () => void transactionObservers.delete(onTx));
 
   const queries = new Histogram({ name: 'db_query_duration_seconds', help: 'Database statement duration (this process)', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] });
   const observe = (ms: number) => queries.observe(ms / 1000);

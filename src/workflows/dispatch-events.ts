@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { wants, type EventConsumer, type OutboxEvent, eventsRepository as events } from '../modules/events/index.ts';
 import { enqueue } from '../modules/jobs/index.ts';
+import { withOrigin } from '../lib/origin.ts';
 
 /**
  * The outbox publisher: takes committed, unpublished events in order, hands each to every registered consumer
@@ -27,7 +28,7 @@ export async function dispatchEvents(
       for (const c of consumers) {
         if (!wants(c, e.type)) continue;
         try {
-          await withSavepoint(trx, `consumer_${c.name}`, () => c.handle(trx, clock, e));
+          await withSavepoint(trx, `consumer_${c.name}`, () => withOrigin(e, () => c.handle(trx, clock, e)));
         } catch (err) {
           log?.warn({ err, consumer: c.name, event_id: e.id }, 'event consumer failed; retried as a job');
           await enqueue(trx, clock, { tenantId: e.tenant_id, queue: 'default', type: 'event.consume', payload: { consumer: c.name, event_id: e.id }, dedupeKey: `consume:${c.name}:${e.id}` });
@@ -55,7 +56,7 @@ export async function consumeOne(db: Db, clock: Clock, consumers: readonly Event
   return db.transaction().execute(async (trx) => {
     const e = await events.find(trx, tenantId, payload.event_id);
     if (!e) return { consumed: false };
-    await c.handle(trx, clock, e);
+    await withOrigin(e, () => c.handle(trx, clock, e));
     return { consumed: true };
   });
 }
@@ -72,7 +73,7 @@ export async function replayEvents(db: Db, clock: Clock, consumer: EventConsumer
     const page: OutboxEvent[] = await events.publishedFrom(db, position, size, { after, tenantId: opts.tenantId });
     if (page.length === 0) return n;
     await db.transaction().execute(async (trx) => {
-      for (const e of page) if (wants(consumer, e.type)) await consumer.handle(trx, clock, e);
+      for (const e of page) if (wants(consumer, e.type)) await withOrigin(e, () => consumer.handle(trx, clock, e));
     });
     n += page.length;
     position = (page.at(-1) as OutboxEvent).id;

@@ -9,6 +9,8 @@ import { sendProblem } from '../../http/errors.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { Body, IdParams, Name, NoContent, Timestamp } from '../../http/schemas.ts';
 import { notFound } from '../../lib/errors.ts';
+import { recordOutsideCall, tracer } from '../../lib/origin.ts';
+import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { RefusedAddress, assertPublicHost, outgoingDispatcher } from '../../outgoing/url-guard.ts';
 import { appForProxy, createApp, deleteApp, listApps, proxySignature, updateApp } from './apps.service.ts';
 
@@ -95,6 +97,16 @@ export const appsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps; stats?: Map<str
     const customer = p.kind === 'customer' ? p.customerId : '';
     const signature = proxySignature(target.secret, { method: req.method, path, query, timestamp, shop: ctx.tenantId, customer });
     const started = performance.now();
+    // A client span of the request's trace; the app gets its traceparent and the request id.
+    const span = tracer.startSpan(`app proxy ${handle}`, { kind: SpanKind.CLIENT, attributes: { 'stockroom.outside': 'app_proxy', 'http.request.method': req.method, 'url.full': url } });
+    const traceHeaders: Record<string, string> = {};
+    propagation.inject(trace.setSpan(context.active(), span), traceHeaders);
+    const done = (ok: boolean, status?: number) => {
+      if (status !== undefined) span.setAttribute('http.response.status_code', status);
+      if (!ok) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+      recordOutsideCall('app_proxy', ok, performance.now() - started);
+    };
     const fail = () => {
       stat.failures++;
       if (++circuit.failures >= FAILURES) circuit.openUntil = Date.now() + OPEN_MS;
@@ -107,13 +119,14 @@ export const appsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps; stats?: Map<str
       rewriteRequestHeaders: (_r, headers) => {
         const out: Record<string, string | string[] | undefined> = {};
         for (const [k, v] of Object.entries(headers)) if (!['authorization', 'x-publishable-key', 'cookie', 'host', 'idempotency-key', 'connection'].includes(k)) out[k] = v;
-        return { ...out, 'x-stockroom-shop': ctx.tenantId, 'x-stockroom-customer': customer, 'x-stockroom-timestamp': timestamp, 'x-stockroom-signature': signature, 'x-stockroom-prefix': `${prefix}/${handle}`, 'x-request-id': String(req.id) };
+        return { ...out, 'x-stockroom-shop': ctx.tenantId, 'x-stockroom-customer': customer, 'x-stockroom-timestamp': timestamp, 'x-stockroom-signature': signature, 'x-stockroom-prefix': `${prefix}/${handle}`, 'x-request-id': String(req.id), ...traceHeaders };
       },
       rewriteHeaders: (headers) => {
         const { 'set-cookie': _c, ...rest } = headers as Record<string, unknown>;
         return rest as never;
       },
       onResponse: (_r, rep, res) => {
+        done(res.statusCode < 500, res.statusCode);
         stat.totalMs += performance.now() - started;
         if (res.statusCode >= 500) fail();
         else circuit.failures = 0;
@@ -128,6 +141,7 @@ export const appsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps; stats?: Map<str
         return rep.send((res.stream as NodeJS.ReadableStream).pipe(limit));
       },
       onError: (rep, { error }) => {
+        done(false);
         stat.totalMs += performance.now() - started;
         fail();
         const e = error as Error & { code?: string };

@@ -4,6 +4,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { assertOutsideTransaction } from '../../lib/outside.ts';
+import { originHeaders, outsideCall } from '../../lib/origin.ts';
 import { findEvent, type EventConsumer } from '../events/index.ts';
 import { adjustStock } from '../inventory/index.ts';
 import { enqueue } from '../jobs/index.ts';
@@ -33,7 +34,10 @@ export async function publishEvent(db: Db, broker: Broker, tenantId: string, eve
   const e = await findEvent(db, tenantId, eventId);
   if (!e) return { published: null };
   const body = JSON.stringify({ id: e.id, type: e.type, version: e.version, tenant_id: e.tenant_id, aggregate_id: e.aggregate_id, created_at: e.created_at, data: JSON.parse(e.payload) as unknown });
-  await broker.publish(subjectOf(e.tenant_id, e.type), e.id, body, { 'stockroom-event-type': e.type, 'stockroom-tenant': e.tenant_id });
+  const subject = subjectOf(e.tenant_id, e.type);
+  // The event's origin travels on: the request id and trace of the request that wrote it.
+  const origin = { ...(e.request_id ? { 'x-request-id': e.request_id } : {}), ...(e.traceparent ? { traceparent: e.traceparent } : {}) };
+  await outsideCall('broker', `broker publish ${e.type}`, { 'messaging.destination.name': subject, 'messaging.message.id': e.id }, async () => broker.publish(subject, e.id, body, { 'stockroom-event-type': e.type, 'stockroom-tenant': e.tenant_id, ...origin, ...originHeaders() }));
   return { published: subjectOf(e.tenant_id, e.type) };
 }
 

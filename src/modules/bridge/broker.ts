@@ -20,6 +20,8 @@ export interface Broker {
   readonly kind: 'nats' | 'amqp';
   publish(subject: string, id: string, body: string, headers: Record<string, string>): Promise<void>;
   consume(subject: string, handler: (m: Incoming) => Promise<void>): Promise<void>;
+  /** Resolves when the broker answers (connecting if need be); rejects within a few seconds when it does not. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,10 @@ function natsBroker(url: string): Broker {
   };
   return {
     kind: 'nats',
+    async ping() {
+      await ensure();
+      await (nc as NatsConnection).flush();
+    },
     async publish(subject, id, body, hdrs) {
       await ensure();
       const { headers } = await import('nats');
@@ -111,6 +117,9 @@ function amqpBroker(url: string): Broker {
   };
   return {
     kind: 'amqp',
+    async ping() {
+      await ensure();
+    },
     async publish(subject, id, body, headers) {
       await ensure();
       const channel = ch as amqp.ConfirmChannel;

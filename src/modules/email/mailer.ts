@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { currentOrigin, outsideCall } from '../../lib/origin.ts';
 import nodemailer from 'nodemailer';
 import type { Logger } from '../../lib/log.ts';
 
@@ -28,7 +29,9 @@ export function createMailer(o: { smtpUrl: string | null; from: string; dataDir:
     const transport = nodemailer.createTransport(o.smtpUrl);
     return {
       async send(m) {
-        const info = await transport.sendMail({ from: from(m.fromName), to: m.to, subject: m.subject, text: m.text, html: m.html, ...(m.headers ? { headers: m.headers } : {}) });
+        // The request that led to the email is named in a header, and the SMTP exchange is a span of its trace.
+        const headers = { ...m.headers, ...(currentOrigin().requestId ? { 'X-Stockroom-Request-Id': currentOrigin().requestId as string } : {}) };
+        const info = await outsideCall('email', 'smtp send', {}, () => transport.sendMail({ from: from(m.fromName), to: m.to, subject: m.subject, text: m.text, html: m.html, headers }));
         return { messageId: info.messageId, file: null };
       },
       close: () => transport.close(),
@@ -38,7 +41,8 @@ export function createMailer(o: { smtpUrl: string | null; from: string; dataDir:
   const dir = join(o.dataDir, 'mail');
   return {
     async send(m) {
-      const info = await transport.sendMail({ from: from(m.fromName), to: m.to, subject: m.subject, text: m.text, html: m.html, ...(m.headers ? { headers: m.headers } : {}) });
+      const headers = { ...m.headers, ...(currentOrigin().requestId ? { 'X-Stockroom-Request-Id': currentOrigin().requestId as string } : {}) };
+      const info = await transport.sendMail({ from: from(m.fromName), to: m.to, subject: m.subject, text: m.text, html: m.html, headers });
       mkdirSync(dir, { recursive: true });
       const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${info.messageId.replace(/[^A-Za-z0-9.@-]/g, '')}.eml`);
       writeFileSync(file, info.message as Buffer);

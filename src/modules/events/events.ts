@@ -1,5 +1,6 @@
 import type { Executor } from '../../context.ts';
 import { newId } from '../../lib/ids.ts';
+import { currentOrigin } from '../../lib/origin.ts';
 import { eventsRepository as repo } from './events.repository.ts';
 
 /**
@@ -55,6 +56,7 @@ export const ORDER_EVENT_TYPES = [
 
 export async function emitEvent(db: Executor, tenantId: string, type: EventType, aggregateId: string, payload: Record<string, unknown>, at: string, version = 1): Promise<string> {
   const id = newId('event');
-  await repo.insert(db, { tenant_id: tenantId, id, type, version, aggregate_id: aggregateId, payload: JSON.stringify(payload), created_at: at, published_at: null });
+  const origin = currentOrigin();
+  await repo.insert(db, { tenant_id: tenantId, id, type, version, aggregate_id: aggregateId, payload: JSON.stringify(payload), created_at: at, published_at: null, request_id: origin.requestId, traceparent: origin.traceparent });
   return id;
 }

@@ -3,6 +3,7 @@ import type { JobsTable, JobStatus } from '../../db/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { conflict, notFound } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
+import { currentOrigin } from '../../lib/origin.ts';
 import { decodeCursor, toPage, type Page } from '../../lib/pagination.ts';
 import { jobsRepository as repo } from './jobs.repository.ts';
 
@@ -63,6 +64,7 @@ export interface EnqueueInput {
 export async function enqueue(db: Executor, clock: Clock, input: EnqueueInput): Promise<string | null> {
   const now = clock.now().toISOString();
   const id = newId('job');
+  const origin = currentOrigin();
   const inserted = await repo.insert(db, {
     tenant_id: input.tenantId ?? '',
     id,
@@ -80,6 +82,8 @@ export async function enqueue(db: Executor, clock: Clock, input: EnqueueInput): 
     progress: null,
     dedupe_key: input.dedupeKey ?? null,
     ordering_key: input.orderingKey ?? null,
+    request_id: origin.requestId,
+    traceparent: origin.traceparent,
     created_at: now,
     updated_at: now,
     finished_at: null,

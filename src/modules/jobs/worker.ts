@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.ts';
 import type { JobsTable } from '../../db/schema.ts';
 import { addSeconds, type Clock } from '../../lib/clock.ts';
 import { ulid } from '../../lib/ids.ts';
+import { traced, withOrigin } from '../../lib/origin.ts';
 import { backoffMs, toJob, type Job } from './jobs.service.ts';
 import { jobsRepository as repo } from './jobs.repository.ts';
 
@@ -117,14 +118,17 @@ export class Worker {
   private async run(row: JobsTable): Promise<void> {
     const { db, clock, log } = this.o;
     const job = toJob(row);
-    const jlog = log.child({ job_id: job.id, job_type: job.type, attempt: job.attempts });
+    const jlog = log.child({ job_id: job.id, job_type: job.type, attempt: job.attempts, ...(row.request_id ? { request_id: row.request_id } : {}) });
     const renew = setInterval(() => {
       repo.extendLease(db, row.tenant_id, row.id, this.id, addSeconds(clock.now(), this.o.leaseSeconds).toISOString()).catch((err: unknown) => jlog.warn({ err }, 'could not extend lease'));
     }, (this.o.leaseSeconds * 1000) / 3);
     try {
       const handler = this.o.handlers.get(job.type);
       if (!handler) throw new Error(`no handler for job type ${job.type}`);
-      const result = await handler({ job, db, clock, log: jlog, progress: (p) => repo.setProgress(db, row.tenant_id, row.id, this.id, Math.max(0, Math.min(100, Math.round(p))), clock.now().toISOString()) });
+      // Under the origin of whatever enqueued it: its request id, and a span in that request's trace.
+      const result = await withOrigin(row, () =>
+        traced(`job ${job.type}`, { 'stockroom.job.id': job.id, 'stockroom.job.attempt': job.attempts, 'stockroom.tenant': row.tenant_id }, () => handler({ job, db, clock, log: jlog, progress: (p) => repo.setProgress(db, row.tenant_id, row.id, this.id, Math.max(0, Math.min(100, Math.round(p))), clock.now().toISOString()) }), 'consumer'),
+      );
       const now = clock.now().toISOString();
       const ok = await repo.finish(db, row.tenant_id, row.id, this.id, { status: 'succeeded', result: result === undefined ? null : JSON.stringify(result), progress: 100, finished_at: now, updated_at: now, last_error: null });
       if (!ok) jlog.warn('job finished after its lease was taken over');

@@ -1,3 +1,4 @@
+import { outsideCall } from '../../lib/origin.ts';
 import { BrokenCircuitError, ConsecutiveBreaker, TaskCancelledError, TimeoutStrategy, circuitBreaker, handleWhen, timeout, wrap, type IPolicy } from 'cockatiel';
 import type { Executor } from '../../context.ts';
 import { AppError, isServerSide, ProviderUnavailable } from '../../lib/errors.ts';
@@ -41,7 +42,8 @@ export class PaymentGateway {
     assertOutsideTransaction(db, `payment provider ${name}.${what}`);
     const provider = this.provider(name);
     try {
-      return await this.policy(name).execute(() => fn(provider));
+      // A span of the request's trace, timed as an outside call.
+      return await outsideCall('payment', `payment ${name} ${what}`, { 'stockroom.provider': name }, () => this.policy(name).execute(() => fn(provider)));
     } catch (e) {
       if (e instanceof BrokenCircuitError) throw new ProviderUnavailable(name, 'the provider has been failing; not called, try again later', false, this.opts.breakerOpenSeconds);
       if (e instanceof TaskCancelledError) throw new ProviderUnavailable(name, `no answer within ${this.opts.timeoutMs} ms`, true, 5);

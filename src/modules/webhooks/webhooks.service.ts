@@ -1,4 +1,5 @@
 import { assertOutsideTransaction } from '../../lib/outside.ts';
+import { originHeaders, outsideCall } from '../../lib/origin.ts';
 import { assertRoom } from '../../lib/limits.ts';
 import { ORDER_EVENT_TYPES, type EventConsumer, type EventType } from '../events/index.ts';
 import { randomBytes } from 'node:crypto';
@@ -206,16 +207,26 @@ export async function attemptDelivery(db: Db, clock: Clock, tenantId: string, de
     const signature = new Webhook(ep.secret).sign(d.event_id, at, d.payload);
     try {
       // The guarded fetch connects only to the addresses it checked (no DNS rebinding after the check above).
-      const res = await outgoingFetch(ep.url, {
-        allowPrivate: opts.allowPrivate,
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-        headers: { 'content-type': 'application/json', 'user-agent': 'Stockroom-Webhooks/1', 'webhook-id': d.event_id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature },
-        body: d.payload,
-      });
-      statusCode = res.status;
-      await res.body?.cancel().catch(() => {});
+      // The request that caused the event travels on (x-request-id, traceparent) in a span of its trace.
+      statusCode = await outsideCall(
+        'webhook',
+        'webhook deliver',
+        { 'stockroom.event_id': d.event_id, 'url.full': ep.url },
+        async (span) => {
+          const res = await outgoingFetch(ep.url, {
+            allowPrivate: opts.allowPrivate,
+            method: 'POST',
+            redirect: 'manual',
+            signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+            headers: { 'content-type': 'application/json', 'user-agent': 'Stockroom-Webhooks/1', 'webhook-id': d.event_id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature, ...originHeaders() },
+            body: d.payload,
+          });
+          span.setAttribute('http.response.status_code', res.status);
+          await res.body?.cancel().catch(() => {});
+          return res.status;
+        },
+        (status) => status >= 200 && status < 300,
+      );
     } catch (e) {
       const cause = (e as Error & { cause?: Error }).cause;
       const refused = cause instanceof RefusedAddress ? cause : e instanceof RefusedAddress ? e : null;
