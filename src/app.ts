@@ -16,7 +16,7 @@ import { HttpRateLimits, makeLimiter } from './http/rate-limit.ts';
 import { genReqId } from './http/request-id.ts';
 import { registerTracing } from './http/tracing.ts';
 import { registerSecurity } from './http/security.ts';
-import { registerValidation } from './http/validation.ts';
+import { lazySerializerFactory, registerValidation } from './http/validation.ts';
 import { AuthService, KNOWN_SECONDS, LoginThrottle, TokenService, loadSigningKey } from './modules/auth/index.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.ts';
@@ -113,6 +113,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false } },
+    // Response serializers compile on a route's first answer, not at start (http/validation.ts).
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory as never } },
     // Failures before routing and below HTTP are problem+json too.
     frameworkErrors,
     clientErrorHandler,

@@ -98,7 +98,7 @@ program
     const db = createDb(cfg.database);
     await migrateUp(db);
     const log = pino({ level: cfg.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } }) as unknown as Logger;
-    const tracing = startTracing(cfg);
+    const tracing = await startTracing(cfg);
     // With Redis, what the outbox publisher commits is relayed to every API node's realtime at once.
     const redis = cfg.redisUrl ? new Redis(cfg.redisUrl, { maxRetriesPerRequest: 2 }) : null;
     redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'));

@@ -34,7 +34,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const inProcess = config.inProcessWorkers === 'on' || (config.inProcessWorkers === 'auto' && config.database.dialect === 'sqlite');
   // This process publishes to the broker when it runs the workers: then readiness includes it.
   const broker = inProcess && config.brokerUrl ? createBroker(config.brokerUrl) : null;
-  const tracing = startTracing(config);
+  const tracing = await startTracing(config);
   const app = await buildApp({ config, db, readiness: broker ? [{ name: 'The broker', check: () => withTimeout(broker.ping(), 3000) }] : [] });
   app.addHook('onClose', async () => {
     await db.destroy();

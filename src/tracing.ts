@@ -1,6 +1,3 @@
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { Config } from './config.ts';
 import { VERSION } from './version.ts';
 
@@ -15,10 +12,12 @@ export interface Tracing {
  * OpenTelemetry traces exported over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set: the provider is registered
  * globally (AsyncLocalStorage context, W3C trace context), and the spans Stockroom makes — each request, its
  * transactions and statements, its outside calls, each job — go out in batches. Without the endpoint nothing is
- * registered and the spans are no-ops.
+ * registered (nor loaded) and the spans are no-ops.
  */
-export function startTracing(cfg: Pick<Config, 'tracing'>): Tracing | null {
+export async function startTracing(cfg: Pick<Config, 'tracing'>): Promise<Tracing | null> {
   if (!cfg.tracing) return null;
+  // Loaded only when tracing is on: the SDK and exporter cost start-up time and memory otherwise.
+  const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] = await Promise.all([import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/resources'), import('@opentelemetry/sdk-trace-node')]);
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': cfg.tracing.serviceName, 'service.version': VERSION }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${cfg.tracing.endpoint}/v1/traces` }), { scheduledDelayMillis: 1000 })],

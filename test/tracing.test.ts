@@ -46,7 +46,7 @@ describe('traces and the request id travel with the work', () => {
   before(async () => {
     await new Promise<void>((r) => s.server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(s.server.address() as AddressInfo).port}`;
-    tracing = startTracing({ tracing: { endpoint: url, serviceName: 'stockroom-test' } }) as Tracing;
+    tracing = (await startTracing({ tracing: { endpoint: url, serviceName: 'stockroom-test' } })) as Tracing;
   });
   after(async () => {
     await tracing.shutdown();

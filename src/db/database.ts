@@ -23,8 +23,8 @@ const pgTypes = {
   },
 };
 
-/** Told of every statement's duration, in any database of this process (the metrics' query histogram). */
-export const queryObservers = new Set<(ms: number) => void>();
+/** Told of every statement's duration and SQL, in any database of this process (the metrics' query histogram). */
+export const queryObservers = new Set<(ms: number, sql: string) => void>();
 
 /** Told of every transaction's duration, begin to commit or rollback (the metrics' transaction histogram). */
 export const transactionObservers = new Set<(ms: number) => void>();
@@ -38,7 +38,7 @@ export function createDb(cfg: DatabaseConfig, opts: { onQuery?: (() => void) | u
   const log = (e: { level: string; queryDurationMillis: number; query: { sql: string } }): void => {
     if (e.level !== 'query') return;
     opts.onQuery?.();
-    for (const o of queryObservers) o(e.queryDurationMillis);
+    for (const o of queryObservers) o(e.queryDurationMillis, e.query.sql);
     if (trace.getSpan(context.active())) {
       // The statement has run: its span is drawn after the fact, from its start to now, under the active span.
       const end = Date.now();

@@ -1,3 +1,5 @@
+import { dialectOf } from './database.ts';
+import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on any schema
@@ -51,7 +53,47 @@ function unwrap(r: MigrationResultSet): string[] {
 }
 
 export async function migrateUp(db: AnyDb): Promise<string[]> {
-  return unwrap(await migrator(db).migrateToLatest());
+  const done = unwrap(await migrator(db).migrateToLatest());
+  if (dialectOf(db) === 'sqlite') await describeShape(db, done.length > 0);
+  return done;
+}
+
+/** The row count synthetic statistics claim; a stat row with another count came from a real ANALYZE and is kept. */
+const SHAPE_ROWS = 1_000_000;
+
+/**
+ * Tells SQLite's planner the shape of our data before there is any: every index starts with `tenant_id`, which
+ * narrows little (a shop holds many rows), and each further column narrows a lot. Without statistics SQLite takes
+ * `tenant_id = ?` for a selective match and picks the primary key (tenant_id, id) to save a sort — scanning a whole
+ * shop's cart lines or payments to find one cart's. The synthetic rows in `sqlite_stat1` ("Manually Control Query
+ * Plans Using SQLITE_STAT Tables" in SQLite's documentation) give every index its due; a real ANALYZE replaces them.
+ */
+export async function describeShape(db: AnyDb, schemaChanged: boolean): Promise<void> {
+  const indexes = (await sql<{ name: string; tbl_name: string }>`select name, tbl_name from sqlite_schema where type = 'index' and tbl_name not like 'sqlite_%'`.execute(db)).rows;
+  const statTable = (await sql<{ n: number }>`select count(*) as n from sqlite_schema where name = 'sqlite_stat1'`.execute(db)).rows[0]?.n;
+  if (!statTable) await sql`analyze sqlite_schema`.execute(db); // makes sqlite_stat1 (nothing to count yet)
+  const have = new Map((await sql<{ idx: string; stat: string }>`select idx, stat from sqlite_stat1`.execute(db)).rows.map((r) => [r.idx, r.stat]));
+  // Nothing new since the last start: every index already has its row.
+  if (!schemaChanged && indexes.every((ix) => have.has(ix.name))) return;
+  let changed = false;
+  for (const ix of indexes) {
+    const existing = have.get(ix.name);
+    if (existing && !existing.startsWith(`${SHAPE_ROWS} `)) continue;
+    const cols = (await sql<{ name: string }>`select name from pragma_index_info(${ix.name})`.execute(db)).rows.map((r) => r.name);
+    const unique = (await sql<{ unique: number; name: string }>`select "unique", name from pragma_index_list(${ix.tbl_name})`.execute(db)).rows.some((r) => r.name === ix.name && r.unique === 1);
+    let rows = SHAPE_ROWS;
+    const per = cols.map((c, i) => {
+      // tenant_id: a tenth of the table; the next column: about ten rows (a cart's lines, a product's variants); then two.
+      rows = i === 0 ? (c === 'tenant_id' ? SHAPE_ROWS / 10 : 10) : i === 1 ? (cols[0] === 'tenant_id' ? 10 : 2) : 2;
+      return unique && i === cols.length - 1 ? 1 : rows;
+    });
+    const stat = [SHAPE_ROWS, ...per].join(' ');
+    if (existing === stat) continue;
+    changed = true;
+    await sql`delete from sqlite_stat1 where idx = ${ix.name}`.execute(db);
+    await sql`insert into sqlite_stat1 (tbl, idx, stat) values (${ix.tbl_name}, ${ix.name}, ${stat})`.execute(db);
+  }
+  if (changed) await sql`analyze sqlite_schema`.execute(db); // loads the rows just written
 }
 
 /** Down one step, or all the way with `all`. */

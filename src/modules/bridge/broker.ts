@@ -1,5 +1,5 @@
-import amqp from 'amqplib';
-import { connect as natsConnect, type JetStreamClient, type NatsConnection } from 'nats';
+import type amqp from 'amqplib';
+import type { JetStreamClient, NatsConnection } from 'nats';
 
 /** A message taken from the broker: its subject (routing key), body, and how to settle it. */
 export interface Incoming {
@@ -40,6 +40,8 @@ function natsBroker(url: string): Broker {
   const ensure = async () => {
     if (nc && !nc.isClosed() && js) return;
     connecting ??= (async () => {
+      // The clients are loaded when a broker is used, not at every start.
+      const { connect: natsConnect } = await import('nats');
       nc = await natsConnect({ servers: url.replace(/^nats:\/\//, ''), maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 3000 });
       const jsm = await nc.jetstreamManager();
       // One stream holds every shop's events and the commands; the de-duplication window covers retries.
@@ -98,7 +100,8 @@ function amqpBroker(url: string): Broker {
   const ensure = async () => {
     if (conn && ch) return;
     connecting ??= (async () => {
-      const c = await amqp.connect(url, { timeout: 3000 });
+      const { default: amqplib } = await import('amqplib');
+      const c = await amqplib.connect(url, { timeout: 3000 });
       c.on('error', () => {});
       c.on('close', () => {
         conn = null;
