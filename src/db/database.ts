@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type RawBuilder, type SqlBool } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Compilable, type CompiledQuery, type RawBuilder, type SqlBool } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.ts';
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import { traced, tracer } from '../lib/origin.ts';
 import type { Database } from './schema.ts';
+import type { Executor } from '../context.ts';
 
 export type Db = Kysely<Database>;
 export type Dialect = DatabaseConfig['dialect'];
@@ -117,6 +118,32 @@ export function dialectOf(db: Kysely<any>): Dialect {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any schema
 export function inList(db: Kysely<any>, column: string, values: readonly string[]): RawBuilder<SqlBool> {
   return dialectOf(db) === 'postgres' ? sql<SqlBool>`${sql.ref(column)} = any(${[...values]}::text[])` : sql<SqlBool>`${sql.ref(column)} in (${sql.join([...values])})`;
+}
+
+const SLOT = '\u0000slot:';
+
+/**
+ * A query built and compiled once per dialect, then run with new values: for the hottest look-ups (a key, a
+ * version), where building the query object and compiling it cost more than SQLite takes to run it. `build` is
+ * called once with a marker in place of each argument; each argument must land in the SQL as a parameter (not in
+ * an IN list or a literal) — checked on that first build.
+ */
+export function prepared<A extends (string | number)[], O>(build: (db: Executor, ...args: A) => Compilable<O>): (db: Executor, ...args: A) => Promise<O[]> {
+  const compiled = new Map<Dialect, { query: CompiledQuery<O>; slots: number[] }>();
+  return async (db, ...args) => {
+    const dialect = dialectOf(db);
+    let c = compiled.get(dialect);
+    if (!c) {
+      const query = build(db, ...(args.map((_, i) => `${SLOT}${i}`) as A)).compile();
+      const slots = query.parameters.map((p) => (typeof p === 'string' && p.startsWith(SLOT) ? Number(p.slice(SLOT.length)) : -1));
+      if (args.some((_, i) => !slots.includes(i))) throw new Error(`prepared query: an argument is not a parameter of ${query.sql}`);
+      c = { query, slots };
+      compiled.set(dialect, c);
+    }
+    const { query, slots } = c;
+    const parameters = slots.map((s, i) => (s >= 0 ? args[s] : query.parameters[i]));
+    return (await db.executeQuery<O>({ ...query, parameters })).rows;
+  };
 }
 
 export async function ping(db: Db): Promise<void> {

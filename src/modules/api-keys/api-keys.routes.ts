@@ -64,6 +64,10 @@ export const apiKeysRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (a
   app.delete(
     '/api/api-keys/:id',
     { config: { access: access.staff('api_keys:write') }, schema: { tags: ['api keys'], summary: 'Revoke an API key at once', operationId: 'revokeApiKey', params: IdParams, response: { 200: ApiKeySchema } } },
-    async (req) => deps.tx(req, (ctx) => revokeApiKey(ctx, req.params.id)),
+    async (req) => {
+      const key = await deps.tx(req, (ctx) => revokeApiKey(ctx, req.params.id));
+      deps.auth.forgetKeys(); // other nodes: within PUBLISHABLE_KEY_TTL_MS
+      return key;
+    },
   );
 };

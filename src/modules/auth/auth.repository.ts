@@ -1,5 +1,6 @@
 import type { Executor } from '../../context.ts';
 import type { SessionsTable } from '../../db/schema.ts';
+import { prepared } from '../../db/database.ts';
 
 /**
  * Sessions (one per login; a refresh-token family) and refresh tokens. Every query is scoped by tenant_id.
@@ -109,13 +110,18 @@ export const authRepository = {
     return db.selectFrom('api_keys').select(['permissions']).where('tenant_id', '=', tenantId).where('id', '=', keyId).where('type', '=', 'secret').where('revoked_at', 'is', null).executeTakeFirst();
   },
 
+  /** Every request with a key looks it up: compiled once. */
   async findApiKey(db: Executor, tenantId: string, hash: string) {
-    return db
-      .selectFrom('api_keys as k')
-      .innerJoin('tenants as t', 't.id', 'k.tenant_id')
-      .select(['k.id', 'k.type', 'k.permissions', 'k.revoked_at', 't.status as tenant_status'])
-      .where('k.tenant_id', '=', tenantId)
-      .where('k.token_hash', '=', hash)
-      .executeTakeFirst();
+    return (await apiKeyByHash(db, tenantId, hash))[0];
   },
 };
+
+const apiKeyByHash = prepared((db: Executor, tenantId: string, hash: string) =>
+  db
+    .selectFrom('api_keys as k')
+    .innerJoin('tenants as t', 't.id', 'k.tenant_id')
+    .select(['k.id', 'k.type', 'k.permissions', 'k.revoked_at', 't.status as tenant_status'])
+    .where('k.tenant_id', '=', tenantId)
+    .where('k.token_hash', '=', hash),
+);
+

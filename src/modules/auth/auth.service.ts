@@ -33,8 +33,16 @@ export interface AuthDeps {
   refreshTtlSeconds: number;
 }
 
+/**
+ * How long a node trusts a publishable key it looked up: revoking one (or suspending its shop) takes effect on every
+ * node within this time. Publishable keys only read the storefront; secret keys and tokens are checked every time.
+ */
+export const PUBLISHABLE_KEY_TTL_MS = 1000;
+const PUBLISHABLE_CACHE_MAX = 10_000;
+
 export class AuthService {
   private readonly d: AuthDeps;
+  private readonly shoppers = new Map<string, { principal: Principal; until: number }>();
   constructor(deps: AuthDeps) {
     this.d = deps;
   }
@@ -188,6 +196,23 @@ export class AuthService {
 
   /** `sk_…` → API-key principal with its scoped permissions; `pk_…` → anonymous shopper of that shop. */
   async principalFromKey(key: string): Promise<Principal> {
+    const now = Date.now();
+    const hit = key.startsWith('pk_') ? this.shoppers.get(key) : undefined;
+    if (hit && hit.until > now) return hit.principal;
+    const principal = await this.lookUpKey(key);
+    if (principal.kind === 'shopper') {
+      if (this.shoppers.size >= PUBLISHABLE_CACHE_MAX) this.shoppers.delete(this.shoppers.keys().next().value as string);
+      this.shoppers.set(key, { principal, until: now + PUBLISHABLE_KEY_TTL_MS });
+    }
+    return principal;
+  }
+
+  /** Forgets the publishable keys this node trusts (a key was revoked or a shop suspended here): at once on this node. */
+  forgetKeys(): void {
+    this.shoppers.clear();
+  }
+
+  private async lookUpKey(key: string): Promise<Principal> {
     const parsed = parseCredential(key);
     const invalid = () => unauthenticated('invalid_api_key', 'The API key is invalid or revoked');
     if (!parsed || parsed.prefix === 'rt' || parsed.prefix === 'pr') throw invalid();

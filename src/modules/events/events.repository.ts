@@ -1,5 +1,5 @@
 import type { Executor } from '../../context.ts';
-import { dialectOf } from '../../db/database.ts';
+import { dialectOf, prepared } from '../../db/database.ts';
 import type { OutboxEventsTable } from '../../db/schema.ts';
 
 /** The outbox and the per-shop change counters: the only code that touches their tables. */
@@ -38,8 +38,12 @@ export const eventsRepository = {
       .onConflict((oc) => oc.columns(['tenant_id', 'topic']).doUpdateSet((eb) => ({ version: eb('change_versions.version', '+', 1) })))
       .execute();
   },
+  /** Read on every cached catalogue answer: compiled once. */
   async currentVersion(db: Executor, tenantId: string, topic: string): Promise<number> {
-    const r = await db.selectFrom('change_versions').select('version').where('tenant_id', '=', tenantId).where('topic', '=', topic).executeTakeFirst();
+    const [r] = await versionOf(db, tenantId, topic);
     return r ? Number(r.version) : 0;
   },
 };
+
+const versionOf = prepared((db: Executor, tenantId: string, topic: string) => db.selectFrom('change_versions').select('version').where('tenant_id', '=', tenantId).where('topic', '=', topic));
+

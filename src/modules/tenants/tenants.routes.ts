@@ -80,7 +80,11 @@ export const platformRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (
       config: { access: access.platform() },
       schema: { tags: ['platform'], summary: 'Suspend a tenant: its tokens and keys stop working at once', operationId: 'platformSuspendTenant', params: IdParams, body: SuspendBody, response: { 200: TenantSchema } },
     },
-    async (req) => setTenantStatus(db, clock, req.params.id, 'suspended', req.body?.reason),
+    async (req) => {
+      const t = await setTenantStatus(db, clock, req.params.id, 'suspended', req.body?.reason);
+      deps.auth.forgetKeys(); // other nodes: within PUBLISHABLE_KEY_TTL_MS
+      return t;
+    },
   );
   app.post(
     '/api/platform/tenants/:id/resume',
