@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Compilable, type CompiledQuery, type RawBuilder, type SqlBool } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Compilable, type CompiledQuery, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
+import { GroupCommitDriver, groupCommitDialect } from './group-commit.ts';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.ts';
 import { SpanKind, context, trace } from '@opentelemetry/api';
@@ -53,26 +54,48 @@ export function createDb(cfg: DatabaseConfig, opts: { onQuery?: (() => void) | u
     pool.on('error', () => {});
     return measured(new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log }));
   }
-  if (cfg.file !== ':memory:') mkdirSync(dirname(cfg.file), { recursive: true });
-  const database = new SQLite(cfg.file);
+  if (cfg.file === ':memory:') return measured(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(open(cfg.file)) }), log }));
+  mkdirSync(dirname(cfg.file), { recursive: true });
+  // Group commit: concurrent transactions share one COMMIT (one fsync); reads outside a transaction use a second
+  // connection that sees only committed data (group-commit.ts).
+  const driver = new GroupCommitDriver(withStatementCache(open(cfg.file)), withStatementCache(open(cfg.file)));
+  return measured(new Kysely<Database>({ dialect: groupCommitDialect(driver), log }), () => driver.durable());
+}
+
+function open(file: string): SQLite.Database {
+  const database = new SQLite(file);
   // WAL for concurrent readers; synchronous=FULL so an acknowledged write survives power loss.
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  return measured(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }), log }));
+  return database;
 }
 
-/** Every transaction of this database timed (transactionObservers) and, in a traced request or job, a span. */
-function measured(db: Db): Db {
+/**
+ * Every transaction of this database timed (transactionObservers) and, in a traced request or job, a span. With
+ * group commit, `execute` returns only once the COMMIT that includes the transaction is on disk.
+ */
+function measured(db: Db, durable?: () => Promise<void>): Db {
   const begin = db.transaction.bind(db);
   db.transaction = () => {
     const builder = begin();
     const execute = builder.execute.bind(builder);
+    const run = async <T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> => {
+      if (!durable) return execute(fn);
+      let ticket: Promise<void> | null = null;
+      const result = await execute(async (trx) => {
+        const r = await fn(trx);
+        ticket = durable(); // still inside: the group this transaction belongs to
+        return r;
+      });
+      await (ticket as Promise<void> | null);
+      return result;
+    };
     builder.execute = async (fn) => {
       const t0 = performance.now();
       try {
-        return trace.getSpan(context.active()) ? await traced('db transaction', {}, () => execute(fn), 'internal') : await execute(fn);
+        return trace.getSpan(context.active()) ? await traced('db transaction', {}, () => run(fn), 'internal') : await run(fn);
       } finally {
         const ms = performance.now() - t0;
         for (const o of transactionObservers) o(ms);
@@ -144,6 +167,15 @@ export function prepared<A extends (string | number)[], O>(build: (db: Executor,
     const parameters = slots.map((s, i) => (s >= 0 ? args[s] : query.parameters[i]));
     return (await db.executeQuery<O>({ ...query, parameters })).rows;
   };
+}
+
+/**
+ * A read that must see writes still in flight on this node — another request's record that is not yet committed
+ * (embedded SQLite's group commit holds a group open for a moment): it runs inside a transaction, so it joins the
+ * group, and returns once what it saw is durable. Elsewhere (PostgreSQL, where nothing is held open) a plain read.
+ */
+export async function readInFlight<T>(db: Db, fn: (x: Executor) => Promise<T>): Promise<T> {
+  return dialectOf(db) === 'sqlite' ? db.transaction().execute(fn) : fn(db);
 }
 
 export async function ping(db: Db): Promise<void> {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.ts';
-import { isUniqueViolation } from '../db/database.ts';
+import { isUniqueViolation, readInFlight } from '../db/database.ts';
 import { principalKey, type Executor, type RequestRecord } from '../context.ts';
 import type { Clock } from '../lib/clock.ts';
 import { addSeconds } from '../lib/clock.ts';
@@ -90,7 +90,8 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock:
           if (!isUniqueViolation(e)) throw e;
         }
       }
-      const row = await repo.find(db, ref);
+      // A twin's record may be in a group not yet committed: read it as the writer sees it.
+      const row = await readInFlight(db, (x) => repo.find(x, ref));
       if (!row) {
         if (!lazy) continue; // deleted in between (a 5xx or expiry): try to claim again
         req.idempotencyClaim = claim;
@@ -182,7 +183,7 @@ export function registerIdempotency(app: FastifyInstance, deps: { db: Db; clock:
   app.decorate('idempotencyRace', async (req: FastifyRequest, reply: FastifyReply, err: unknown): Promise<unknown> => {
     const claim = req.idempotencyClaim;
     if (!claim || claim.exists || !(err instanceof AppError) || isServerSide(err)) return err;
-    const row = await repo.find(db, claim.ref);
+    const row = await readInFlight(db, (x) => repo.find(x, claim.ref));
     if (!row || row.body_hash !== claim.bodyHash || row.route !== claim.route) return err;
     if (row.state === 'in_flight') return tooEarly();
     // The twin finished first: this request's answer is the one stored for the key.
