@@ -2,7 +2,7 @@
 // Fastify + SQLite baseline, on this machine, in one run; the checkout and a slow-provider scenario are also run
 // against an earlier revision (--compare, default the commit before outside calls moved out of transactions),
 // so "before" and "after" come from the same machine and the same run. Writes docs/benchmarks.md.
-//   node bench/run.ts [--duration 10] [--connections 32] [--orders 6000] [--compare a29f7c2] [--no-compare]
+//   node bench/run.ts [--duration 10] [--connections 32] [--orders 6000] [--compare 88774b2] [--no-compare]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -19,7 +19,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '32' },
     orders: { type: 'string', default: '6000' },
-    compare: { type: 'string', default: 'a29f7c2' },
+    compare: { type: 'string', default: '88774b2' },
     'no-compare': { type: 'boolean', default: false },
     /** Also run the slow-provider scenario in scale-out mode: a PostgreSQL server URL (a database is made on it) and Redis. */
     pg: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? '' },
@@ -32,8 +32,9 @@ const CONNECTIONS = Number(args.connections);
 const ORDERS = Number(args.orders);
 const ROOT = resolve(import.meta.dirname, '..');
 
-function start(cmd: string[], env: Record<string, string>, ready: RegExp, cwd = ROOT): Promise<{ proc: ChildProcess; port: number; out: string }> {
+function start(cmd: string[], env: Record<string, string>, ready: RegExp, cwd = ROOT): Promise<{ proc: ChildProcess; port: number; out: string; readyMs: number }> {
   return new Promise((resolve, reject) => {
+    const t0 = performance.now();
     const proc = spawn(process.execPath, cmd, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`did not start: ${out}`)), 60_000);
@@ -42,7 +43,8 @@ function start(cmd: string[], env: Record<string, string>, ready: RegExp, cwd = 
       const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
-        setTimeout(() => resolve({ proc, port: Number(m[1]), out }), 300);
+        const readyMs = performance.now() - t0;
+        setTimeout(() => resolve({ proc, port: Number(m[1]), out, readyMs }), 300);
       }
     };
     proc.stdout?.on('data', onData);
@@ -95,9 +97,28 @@ async function stockroom(cwd: string, name: string, extra: Record<string, string
   return { ...sr, url, pk, token, auth: { authorization: `Bearer ${token}` }, dataDir };
 }
 
+let nowProc: Process | undefined;
+
+/** The resident memory of a process (Linux), in MB. */
+function rssMb(pid: number | undefined): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+interface Process {
+  startMs: number;
+  rssIdle: number;
+  rssPeak: number;
+  queued: number;
+  oldestSeconds: number;
+  emailLagSeconds: number;
+}
+
 /** One 3-line cart per order, prepared beforehand, then every cart checked out as fast as the server allows. */
-async function checkoutScenario(cwd: string, label: string): Promise<{ result: Result; note: string }> {
+async function checkoutScenario(cwd: string, label: string): Promise<{ result: Result; note: string; proc: Process }> {
   const sr = await stockroom(cwd, `checkout-${label}`);
+  await new Promise((r) => setTimeout(r, 1000));
+  const rssIdle = rssMb(sr.proc.pid);
   const variants: string[] = [];
   for (let i = 0; i < 3; i++) {
     const p = await api(sr.url, '/api/products', { method: 'POST', headers: sr.auth, body: { title: `Bench item ${i}`, status: 'active', variants: [{ sku: `BENCH-${i}`, price: 1000 + i * 250, weight_grams: 300, stock: ORDERS * 3 + 100 }] } });
@@ -114,6 +135,8 @@ async function checkoutScenario(cwd: string, label: string): Promise<{ result: R
   );
   let next = 0;
   const failures = new Map<string, number>();
+  let rssPeak = 0;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(sr.proc.pid))), 250);
   const t0 = Date.now();
   const result = await load(`Stockroom${label === 'now' ? '' : ` @${label}`}: checkout POST /api/orders (3-line cart, test card)`, {
     url: `${sr.url}/api/orders`,
@@ -133,7 +156,26 @@ async function checkoutScenario(cwd: string, label: string): Promise<{ result: R
     ],
   });
   const seconds = (Date.now() - t0) / 1000;
+  clearInterval(sampler);
+  // Background work right after the run: what waits in the job queue, and how far the confirmation emails lag.
+  const q = new SQLite(join(sr.dataDir, 'stockroom.db'), { readonly: true });
+  const now = new Date().toISOString();
+  const waiting = q.prepare("select count(*) n, min(run_at) oldest from jobs where status = 'queued' and run_at <= ?").get(now) as { n: number; oldest: string | null };
+  const lastOrder = (q.prepare('select max(created_at) t from orders').get() as { t: string | null }).t;
+  const lastEmail = (q.prepare("select max(created_at) t from emails").get() as { t: string | null }).t;
+  q.close();
   await stop(sr.proc);
+  // Start-up on the migrated database the run left behind.
+  const again = await start(['bin/stockroom.js', 'serve'], { ...baseEnv, DATA_DIR: sr.dataDir }, /listening on http:\/\/127\.0\.0\.1:(\d+)/, cwd);
+  await stop(again.proc);
+  const proc: Process = {
+    startMs: Math.round(again.readyMs),
+    rssIdle,
+    rssPeak,
+    queued: waiting.n,
+    oldestSeconds: waiting.oldest ? Math.max(0, (Date.now() - Date.parse(waiting.oldest)) / 1000) : 0,
+    emailLagSeconds: lastOrder && lastEmail ? Math.max(0, (Date.parse(lastOrder) - Date.parse(lastEmail)) / 1000) : -1,
+  };
 
   // Stock and orders must add up.
   const db = new SQLite(join(sr.dataDir, 'stockroom.db'), { readonly: true });
@@ -151,7 +193,11 @@ async function checkoutScenario(cwd: string, label: string): Promise<{ result: R
   }
   db.close();
   const fails = failures.size ? ` failures by status and code: ${[...failures].map(([k, v]) => `${k} × ${v}`).join(', ')};` : '';
-  return { result, note: `checkout${label === 'now' ? '' : ` @${label}`}: ${orders} paid orders from ${result.total} requests in ${seconds.toFixed(1)} s;${fails} stock and order lines add up: ${mismatch === 0 ? 'yes' : `NO (${mismatch} mismatches)`}; oversold variants: ${oversold}` };
+  return {
+    result,
+    proc,
+    note: `checkout${label === 'now' ? '' : ` @${label}`}: ${orders} paid orders from ${result.total} requests in ${seconds.toFixed(1)} s;${fails} stock and order lines add up: ${mismatch === 0 ? 'yes' : `NO (${mismatch} mismatches)`}; oversold variants: ${oversold}. Right after the run: ${proc.queued} jobs waiting, the oldest ${proc.oldestSeconds.toFixed(1)} s; the last confirmation email ${proc.emailLagSeconds < 0 ? 'not sent yet' : `${proc.emailLagSeconds.toFixed(1)} s behind the last order`}. Memory ${proc.rssIdle} MB idle, ${proc.rssPeak} MB peak under the load; start-up on the migrated database ${proc.startMs} ms.`,
+  };
 }
 
 interface SlowProvider {
@@ -223,6 +269,7 @@ try {
 
   // --- checkout and the slow provider, now and at the earlier revision ---------------------------
   const now = await checkoutScenario(ROOT, 'now');
+  nowProc = now.proc;
   results.push(now.result);
   notes.push(now.note);
   slow.push(await slowProviderScenario(ROOT, 'now'));
@@ -297,13 +344,20 @@ const verdict = [
       ];
     }),
   `- zero errors, zero oversell: ${checkout.errors + checkout.non2xx === 0 && !notes[0]!.includes('NO') ? 'met' : 'missed'}`,
+  ...(nowProc
+    ? [
+        `- background keeps pace (confirmation emails ≤ 5 s behind their orders right after the run): ${nowProc.emailLagSeconds < 0 ? 'none sent' : `${nowProc.emailLagSeconds.toFixed(1)} s`}, ${nowProc.queued} jobs waiting (oldest ${nowProc.oldestSeconds.toFixed(1)} s) → ${nowProc.emailLagSeconds >= 0 && nowProc.emailLagSeconds <= 5 ? 'met' : 'missed'}`,
+        `- memory ≤ 150 MB RSS idle, ≤ 300 MB under the checkout load: ${nowProc.rssIdle} MB, ${nowProc.rssPeak} MB → ${nowProc.rssIdle <= 150 && nowProc.rssPeak <= 300 ? 'met' : 'missed'}`,
+        `- start ≤ 1 s from process start to ready on a migrated database: ${nowProc.startMs} ms → ${nowProc.startMs <= 1000 ? 'met' : 'missed'}`,
+      ]
+    : []),
 ];
 const md = `# Benchmarks
 
 Run with \`node bench/run.ts\` (it starts the built server exactly as \`npm start\` does — embedded SQLite with
 \`synchronous=FULL\`, so every acknowledged order is durable — plus a bare Fastify + better-sqlite3 baseline, and
 drives both with autocannon, ${CONNECTIONS} connections; the checkout and slow-provider scenarios run again on
-${checkoutBefore ? `revision ${args.compare as string} (before outside calls left the transaction), checked out as a worktree` : 'this revision only'}).
+${checkoutBefore ? `revision ${args.compare as string} (before the performance work of issue 14), checked out as a worktree` : 'this revision only'}).
 Numbers below are from the last run on this machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.
 The load generator runs on the same 2 cores as the server, so every figure is a lower bound.
 

@@ -1,4 +1,5 @@
 import type { Config } from './config.ts';
+import { tracing } from './lib/origin.ts';
 import { VERSION } from './version.ts';
 
 export interface Tracing {
@@ -23,5 +24,12 @@ export async function startTracing(cfg: Pick<Config, 'tracing'>): Promise<Tracin
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${cfg.tracing.endpoint}/v1/traces` }), { scheduledDelayMillis: 1000 })],
   });
   provider.register();
-  return { shutdown: () => provider.shutdown(), flush: () => provider.forceFlush() };
+  tracing.on = true;
+  return {
+    shutdown: async () => {
+      tracing.on = false;
+      await provider.shutdown();
+    },
+    flush: () => provider.forceFlush(),
+  };
 }

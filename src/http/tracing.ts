@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Span } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
-import { runAsRequest, tracer } from '../lib/origin.ts';
+import { runAsRequest, tracer, tracing } from '../lib/origin.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,6 +16,7 @@ declare module 'fastify' {
 export function registerTracing(app: FastifyInstance): void {
   app.decorateRequest('span', null);
   app.addHook('onRequest', (req, _reply, done) => {
+    if (!tracing.on) return runAsRequest(String(req.id), done);
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
     const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.url.split('?')[0] ?? '', 'stockroom.request_id': String(req.id) } }, parent);
     req.span = span;

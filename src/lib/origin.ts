@@ -18,6 +18,9 @@ const requests = new AsyncLocalStorage<{ requestId: string }>();
 /** The tracer every part of Stockroom makes its spans with. */
 export const tracer = trace.getTracer('stockroom');
 
+/** Whether an OpenTelemetry SDK is exporting (set by tracing.ts): without one, no request spans are made at all. */
+export const tracing = { on: false };
+
 /** Runs `fn` as part of the request with this id (the HTTP layer's first hook does this). */
 export function runAsRequest<T>(requestId: string, fn: () => T): T {
   return requests.run({ requestId }, fn);
