@@ -135,7 +135,7 @@ export async function remindTasks(db: Db, clock: Clock): Promise<number> {
   });
 }
 
-export const QUEUES = { system: 1, default: 4, webhooks: 8, email: 4, broker: 2, imports: 1 };
+export const QUEUES = { system: 1, default: 4, webhooks: 8, email: 16, broker: 2, imports: 1 };
 
 /** The consumers of this process's publisher: the registered ones, and the broker bridge when BROKER_URL is set. */
 export function consumersOf(deps: Pick<BackgroundDeps, 'broker'>): readonly EventConsumer[] {

@@ -72,6 +72,22 @@ for (const engine of engines()) {
       assert.equal((await effects([id])).length, 1);
     });
 
+    test('a backlog runs at the speed of its jobs: a freed slot claims the next at once, not at the next poll', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push((await enqueue(db, clock, { tenantId: null, type: 'effect', payload: { who: 'backlog' } }))!);
+      // One claim per minute at most by polling: 20 jobs through 4 slots would take 5 polls (4 minutes).
+      const w = new Worker({ db, clock, log, handlers: new Map([['effect', effect]]), queues: { default: 4 }, pollMs: 60_000 });
+      w.start();
+      try {
+        for (let i = 0; i < 200 && (await effects(ids)).length < 20; i++) await new Promise((r) => setTimeout(r, 25));
+      } finally {
+        await w.stop();
+      }
+      assert.equal((await effects(ids)).length, 20, 'every job ran within seconds');
+      const statuses = await db.selectFrom('jobs').select('status').where('id', 'in', ids).execute();
+      assert.ok(statuses.every((s) => s.status === 'succeeded'));
+    });
+
     test('jobs with one ordering key run one at a time, in the order they were enqueued, even while the first retries', async () => {
       const ran: string[] = [];
       let failFirst = true;

@@ -61,6 +61,10 @@ export class Worker {
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
   private ticking: Promise<unknown> | null = null;
+  /** Queues whose last claim filled every free slot: more is likely waiting, so a freed slot claims at once. */
+  private readonly backlog = new Set<string>();
+  private again = false;
+  private loop: (() => void) | null = null;
 
   constructor(opts: WorkerOptions) {
     this.id = opts.id ?? `wrk_${ulid()}`;
@@ -71,14 +75,31 @@ export class Worker {
     this.stopping = false;
     const loop = () => {
       if (this.stopping) return;
+      this.timer = null;
+      this.again = false;
       this.ticking = this.tick()
         .catch((err: unknown) => this.o.log.error({ err }, 'worker poll failed'))
         .finally(() => {
           this.ticking = null;
-          if (!this.stopping) this.timer = setTimeout(loop, this.o.pollMs);
+          if (!this.stopping) this.timer = setTimeout(loop, this.again ? 0 : this.o.pollMs);
         });
     };
+    this.loop = loop;
     loop();
+  }
+
+  /**
+   * Claims now instead of at the next poll (or right after the claim in progress). Called when a slot of a queue
+   * with a backlog frees up, so a busy queue runs at the speed of its jobs, not one claim per poll interval.
+   */
+  private kick(): void {
+    if (this.stopping || !this.loop) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.loop();
   }
 
   /** Stops claiming, waits for the jobs in hand to finish. */
@@ -97,12 +118,15 @@ export class Worker {
       if (room <= 0 || this.stopping) continue;
       const now = this.o.clock.now();
       const jobs = await repo.claim(this.o.db, queue, room, this.id, now.toISOString(), addSeconds(now, this.o.leaseSeconds).toISOString());
+      if (jobs.length === room) this.backlog.add(queue);
+      else this.backlog.delete(queue);
       for (const row of jobs) {
         started++;
         this.perQueue.set(queue, (this.perQueue.get(queue) ?? 0) + 1);
         const p = this.run(row).finally(() => {
           this.running.delete(row.id);
           this.perQueue.set(queue, (this.perQueue.get(queue) ?? 1) - 1);
+          if (this.backlog.has(queue)) this.kick();
         });
         this.running.set(row.id, p);
       }
