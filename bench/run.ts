@@ -5,6 +5,7 @@
 //   node bench/run.ts [--duration 10] [--connections 32] [--orders 6000] [--compare 88774b2] [--no-compare]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -109,16 +110,37 @@ interface Process {
   startMs: number;
   rssIdle: number;
   rssPeak: number;
+  /** Jobs waiting right after the last order was answered, and how long the oldest had waited. */
   queued: number;
   oldestSeconds: number;
-  emailLagSeconds: number;
+  /** Seconds from an order to its confirmation email, and to its order.created webhook's delivery: p50, p99, max. */
+  emailLag: [number, number, number];
+  webhookLag: [number, number, number];
+  /** Seconds after the last order until every email and webhook of the run was out (-1: not within 3 minutes). */
+  drainSeconds: number;
 }
+
+/** p50, p99 and max of a list of seconds. */
+function spread(xs: number[]): [number, number, number] {
+  if (!xs.length) return [-1, -1, -1];
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return [at(0.5), at(0.99), s[s.length - 1]!];
+}
+const lagText = (l: [number, number, number]) => (l[0] < 0 ? 'none' : `p50 ${l[0].toFixed(1)} s, p99 ${l[1].toFixed(1)} s, max ${l[2].toFixed(1)} s`);
 
 /** One 3-line cart per order, prepared beforehand, then every cart checked out as fast as the server allows. */
 async function checkoutScenario(cwd: string, label: string): Promise<{ result: Result; note: string; proc: Process }> {
-  const sr = await stockroom(cwd, `checkout-${label}`);
+  // A webhook receiver on loopback: every order.created is delivered to it, as a shop's integration would have it.
+  const sink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  const sr = await stockroom(cwd, `checkout-${label}`, { WEBHOOKS_ALLOW_PRIVATE: 'true' });
   await new Promise((r) => setTimeout(r, 1000));
   const rssIdle = rssMb(sr.proc.pid);
+  await api(sr.url, '/api/webhook-endpoints', { method: 'POST', headers: sr.auth, body: { url: `http://127.0.0.1:${(sink.address() as { port: number }).port}/hooks`, events: ['order.created'] } });
   const variants: string[] = [];
   for (let i = 0; i < 3; i++) {
     const p = await api(sr.url, '/api/products', { method: 'POST', headers: sr.auth, body: { title: `Bench item ${i}`, status: 'active', variants: [{ sku: `BENCH-${i}`, price: 1000 + i * 250, weight_grams: 300, stock: ORDERS * 3 + 100 }] } });
@@ -157,14 +179,25 @@ async function checkoutScenario(cwd: string, label: string): Promise<{ result: R
   });
   const seconds = (Date.now() - t0) / 1000;
   clearInterval(sampler);
-  // Background work right after the run: what waits in the job queue, and how far the confirmation emails lag.
+  // Background work right after the run: what waits in the job queue; then, once it has drained (or 3 minutes
+  // passed), how long after its order each confirmation email and each order.created webhook went out.
   const q = new SQLite(join(sr.dataDir, 'stockroom.db'), { readonly: true });
-  const now = new Date().toISOString();
-  const waiting = q.prepare("select count(*) n, min(run_at) oldest from jobs where status = 'queued' and run_at <= ?").get(now) as { n: number; oldest: string | null };
-  const lastOrder = (q.prepare('select max(created_at) t from orders').get() as { t: string | null }).t;
-  const lastEmail = (q.prepare("select max(created_at) t from emails").get() as { t: string | null }).t;
+  const waiting = q.prepare("select count(*) n, min(run_at) oldest from jobs where status = 'queued' and run_at <= ?").get(new Date().toISOString()) as { n: number; oldest: string | null };
+  const oldestSeconds = waiting.oldest ? Math.max(0, (Date.now() - Date.parse(waiting.oldest)) / 1000) : 0;
+  const lastOrder = Date.parse((q.prepare('select max(created_at) t from orders').get() as { t: string }).t);
+  const pending = () => (q.prepare("select count(*) n from jobs where type in ('email.send', 'webhook.deliver') and status in ('queued', 'running')").get() as { n: number }).n + (q.prepare('select count(*) n from outbox_events where published_at is null').get() as { n: number }).n;
+  const drainT0 = Date.now();
+  while (pending() > 0 && Date.now() - drainT0 < 180_000) await new Promise((r) => setTimeout(r, 200));
+  const drained = pending() === 0;
+  const lastOut = Math.max(
+    Date.parse((q.prepare("select max(finished_at) t from jobs where type in ('email.send', 'webhook.deliver')").get() as { t: string | null }).t ?? '1970-01-01T00:00:00Z'),
+  );
+  const lags = (sqlText: string) => (q.prepare(sqlText).all() as { lag: number }[]).map((r) => r.lag);
+  const emailLag = spread(lags("select (julianday(j.finished_at) - julianday(o.created_at)) * 86400.0 lag from jobs j join orders o on o.id = json_extract(j.payload, '$.order_id') where j.type = 'email.send' and j.status = 'succeeded'"));
+  const webhookLag = spread(lags("select (julianday(d.delivered_at) - julianday(o.created_at)) * 86400.0 lag from webhook_deliveries d join orders o on o.id = json_extract(d.payload, '$.data.order_id') where d.event_type = 'order.created' and d.delivered_at is not null"));
   q.close();
   await stop(sr.proc);
+  await new Promise((r) => sink.close(r));
   // Start-up on the migrated database the run left behind.
   const again = await start(['bin/stockroom.js', 'serve'], { ...baseEnv, DATA_DIR: sr.dataDir }, /listening on http:\/\/127\.0\.0\.1:(\d+)/, cwd);
   await stop(again.proc);
@@ -173,8 +206,10 @@ async function checkoutScenario(cwd: string, label: string): Promise<{ result: R
     rssIdle,
     rssPeak,
     queued: waiting.n,
-    oldestSeconds: waiting.oldest ? Math.max(0, (Date.now() - Date.parse(waiting.oldest)) / 1000) : 0,
-    emailLagSeconds: lastOrder && lastEmail ? Math.max(0, (Date.parse(lastOrder) - Date.parse(lastEmail)) / 1000) : -1,
+    oldestSeconds,
+    emailLag,
+    webhookLag,
+    drainSeconds: drained ? Math.max(0, (lastOut - lastOrder) / 1000) : -1,
   };
 
   // Stock and orders must add up.
@@ -196,7 +231,7 @@ async function checkoutScenario(cwd: string, label: string): Promise<{ result: R
   return {
     result,
     proc,
-    note: `checkout${label === 'now' ? '' : ` @${label}`}: ${orders} paid orders from ${result.total} requests in ${seconds.toFixed(1)} s;${fails} stock and order lines add up: ${mismatch === 0 ? 'yes' : `NO (${mismatch} mismatches)`}; oversold variants: ${oversold}. Right after the run: ${proc.queued} jobs waiting, the oldest ${proc.oldestSeconds.toFixed(1)} s; the last confirmation email ${proc.emailLagSeconds < 0 ? 'not sent yet' : `${proc.emailLagSeconds.toFixed(1)} s behind the last order`}. Memory ${proc.rssIdle} MB idle, ${proc.rssPeak} MB peak under the load; start-up on the migrated database ${proc.startMs} ms.`,
+    note: `checkout${label === 'now' ? '' : ` @${label}`}: ${orders} paid orders from ${result.total} requests in ${seconds.toFixed(1)} s;${fails} stock and order lines add up: ${mismatch === 0 ? 'yes' : `NO (${mismatch} mismatches)`}; oversold variants: ${oversold}. Right after the run: ${proc.queued} jobs waiting, the oldest ${proc.oldestSeconds.toFixed(1)} s; everything out ${proc.drainSeconds < 0 ? 'NOT within 3 minutes' : `${proc.drainSeconds.toFixed(1)} s after the last order`}. From an order to its confirmation email: ${lagText(proc.emailLag)}; to its order.created webhook: ${lagText(proc.webhookLag)}. Memory ${proc.rssIdle} MB idle, ${proc.rssPeak} MB peak under the load; start-up on the migrated database ${proc.startMs} ms.`,
   };
 }
 
@@ -293,31 +328,40 @@ try {
 
 const ANALYSIS = `## What limits it
 
-Both throughput targets are missed on this machine; zero errors and zero oversell hold. Measured, not guessed
-(\`node --cpu-prof\` on the checkout path, and a count of the SQL each order runs):
+The throughput targets (1,000 orders/s with p99 ≤ 50 ms; the catalogue at half the bare read), the memory
+targets and the 5-second background lag under a saturating load are missed on this machine; zero errors, zero
+oversell, every acknowledged order durable and every email and webhook delivered hold. Measured with
+\`node bench/profile.ts\` (a CPU profile of the server under the load) and a count of the SQL each order runs:
 
-- **Checkout is mostly CPU-bound in the API process; the disk is a smaller part.** One order costs about 4.4 ms
-  of one core with nothing else running (4.7 ms before the phases, measured the same way): 34 SQL statements over
-  its two transactions (validate and close the cart, price from the catalogue, one conditional stock update per
-  line, discount, order number, order and lines, order event, reservation, pending payment, payment action,
-  recovery point; then settle the action, the payment, the reservation, the order status, outbox events and store
-  the answer — built from what was written, not read back), about 2.2 ms of it inside SQLite. Two durable commits
-  per order since the idempotency record moved into the business transactions (was three), each an fsync of
-  ~0.4 ms with \`synchronous=FULL\`. With autocannon on the same two cores, that caps the run at ~100–200 orders/s;
-  p99 is queueing behind the one SQLite connection. The in-process background work shares that connection and
-  those cores during the run: the outbox pump and one order-confirmation email job per order.
-- **Catalogue** pages (20 products with all variants, options and stock, ~20 KB of JSON) are served from the page
-  cache while the shop's catalogue and stock are unchanged; a hit still costs the full request pipeline: per-IP and
-  per-principal rate limits, authentication of the publishable key (one indexed query), the change-version read
-  (one query) and security headers. In-process that is ~0.35 ms per page against ~0.15 ms for \`/api/health\`
-  through the same pipeline and a few microseconds for the baseline's handler, which does none of it.
+- **Checkout is bound by one JavaScript thread, not by the disk.** Embedded mode is one process: the API, the
+  outbox publisher and its consumers, and the job worker share one thread, and autocannon takes most of the other
+  core. Per order that thread spends ~4.5 ms: ~81 SQL statements (the order's two transactions, the idempotency
+  record, then the consumers of its events: webhooks, the confirmation email job, realtime history — ~5.5 channel
+  messages per order — the CRM timeline and the dashboard counters), about a third of the time inside SQLite;
+  building Kysely queries (~1.4 ms), routing, validation and serialisation make most of the rest. Group commit
+  took the fsyncs off the path (one COMMIT for up to 64 transactions), the planner statistics took the scans off
+  it (checkout no longer slows as a shop grows: @88774b2 fell to ~45 orders/s by 6,000 orders), and reads no longer
+  queue behind transactions. 1,000 orders/s would need ~1 ms of work per order including its side effects.
+- **The background falls behind while the load saturates the thread, and catches up at once after.** A group
+  commit makes one event-loop turn as long as the work of a whole group (~100 ms at full load), and a confirmation
+  email needs ~17 turns (its claim, three durable writes, and nodemailer building the message in ~12 stream
+  turns), so under full load it takes ~1.5 s and 16 at once send ~10 a second; when the load stops the backlog
+  drains at ~400 emails/s (it drained at 8/s before: a worker claimed once per 500 ms poll). Orders are never
+  lost or late to be durable — only their emails and webhooks wait. In scale-out the worker is a process of its own.
+- **Catalogue** pages (20 products with variants, ~20 KB of JSON) come from the page cache while the shop's
+  catalogue and stock are unchanged, and \`If-None-Match\` answers 304 without building the body; a hit still
+  costs the request pipeline (rate limits, the publishable key — cached per node for 1 s — the change version,
+  security headers) and writing 20 KB: the profile shows writing the response (\`writeUtf8String\`, ~23 %), GC and
+  the hooks; the bare baseline does none of that.
+- **Memory**: V8 keeps the heap it grew into at start (migrations, the seed, compiling what the first requests
+  use) and under load (32 connections' requests and the group's rows); the live heap idle is ~55 MB of the ~120 MB
+  V8 holds.
 
-What would close the gap, in order of payoff: (1) group commit — run concurrent checkouts in one SQLite
-transaction, one savepoint each, one fsync per batch; (2) precompiled statements on the checkout path instead of
-building each Kysely query per request, and one multi-row stock statement; (3) for in-process providers (test,
-manual) nothing can be lost between the phases, so the two transactions could be one commit; (4) cache publishable-key look-ups per node with the same
-version scheme, and let storefronts revalidate with \`If-None-Match\`; (5) scale-out mode: PostgreSQL has no single
-writer, so API nodes add throughput.
+Left to try, in order of expected payoff: fewer statements per order (the realtime consumer's per-channel rows and
+the CRM timeline batched per event batch instead of per event), precompiled statements on the checkout path
+instead of building each Kysely query per request, the background worker on a thread of its own in embedded mode
+(with its own SQLite connection, so its turns do not wait for the API's), and V8 heap limits tuned for the idle
+target (\`--max-semi-space-size\`) once measured against the throughput they cost.
 `;
 
 const byName = (s: string) => results.find((r) => r.name.startsWith(s))!;
@@ -346,7 +390,7 @@ const verdict = [
   `- zero errors, zero oversell: ${checkout.errors + checkout.non2xx === 0 && !notes[0]!.includes('NO') ? 'met' : 'missed'}`,
   ...(nowProc
     ? [
-        `- background keeps pace (confirmation emails ≤ 5 s behind their orders right after the run): ${nowProc.emailLagSeconds < 0 ? 'none sent' : `${nowProc.emailLagSeconds.toFixed(1)} s`}, ${nowProc.queued} jobs waiting (oldest ${nowProc.oldestSeconds.toFixed(1)} s) → ${nowProc.emailLagSeconds >= 0 && nowProc.emailLagSeconds <= 5 ? 'met' : 'missed'}`,
+        `- background keeps pace (confirmation emails and order webhooks ≤ 5 s behind their orders): email p99 ${nowProc.emailLag[1].toFixed(1)} s (max ${nowProc.emailLag[2].toFixed(1)} s), webhook p99 ${nowProc.webhookLag[1].toFixed(1)} s (max ${nowProc.webhookLag[2].toFixed(1)} s); ${nowProc.queued} jobs waiting right after the run (oldest ${nowProc.oldestSeconds.toFixed(1)} s) → ${Math.max(nowProc.emailLag[2], nowProc.webhookLag[2]) <= 5 && nowProc.emailLag[0] >= 0 && nowProc.webhookLag[0] >= 0 ? 'met' : 'missed'}`,
         `- memory ≤ 150 MB RSS idle, ≤ 300 MB under the checkout load: ${nowProc.rssIdle} MB, ${nowProc.rssPeak} MB → ${nowProc.rssIdle <= 150 && nowProc.rssPeak <= 300 ? 'met' : 'missed'}`,
         `- start ≤ 1 s from process start to ready on a migrated database: ${nowProc.startMs} ms → ${nowProc.startMs <= 1000 ? 'met' : 'missed'}`,
       ]
