@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { withScratchDatabase, writeSection } from './section.ts';
+import { apiCall, withScratchDatabase, writeSection } from './section.ts';
 import { WebSocket } from 'ws';
 import { generatePrivateKeyPem } from '../src/modules/auth/tokens.ts';
 
@@ -72,12 +72,7 @@ const memoryOf = (p: ChildProcess) =>
   });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function api(base: string, path: string, init: { method?: string; token?: string; body?: unknown } = {}) {
-  const res = await fetch(`${base}${path}`, { method: init.method ?? 'GET', headers: { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) }, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
+const api = (base: string, path: string, init: { method?: string; token?: string; body?: unknown } = {}) => apiCall(base, path, { method: init.method, body: init.body, headers: init.token ? { authorization: `Bearer ${init.token}` } : {} });
 
 interface Node {
   proc: ChildProcess;

@@ -3,7 +3,7 @@
 // against an earlier revision (--compare, default the commit before outside calls moved out of transactions),
 // so "before" and "after" come from the same machine and the same run. Writes docs/benchmarks.md.
 //   node bench/run.ts [--duration 10] [--connections 32] [--orders 6000] [--compare 88774b2] [--no-compare]
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import SQLite from 'better-sqlite3';
-import { withScratchDatabase } from './section.ts';
+import { apiCall, startProcess, stopProcess, withScratchDatabase } from './section.ts';
 import { generatePrivateKeyPem } from '../src/modules/auth/tokens.ts';
 import { startFakeStripe } from '../test/fake-stripe.ts';
 
@@ -33,34 +33,8 @@ const CONNECTIONS = Number(args.connections);
 const ORDERS = Number(args.orders);
 const ROOT = resolve(import.meta.dirname, '..');
 
-function start(cmd: string[], env: Record<string, string>, ready: RegExp, cwd = ROOT): Promise<{ proc: ChildProcess; port: number; out: string; readyMs: number }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const proc = spawn(process.execPath, cmd, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`did not start: ${out}`)), 60_000);
-    const onData = (d: Buffer) => {
-      out += String(d);
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        const readyMs = performance.now() - t0;
-        setTimeout(() => resolve({ proc, port: Number(m[1]), out, readyMs }), 300);
-      }
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', (d: Buffer) => (out += String(d)));
-    proc.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-}
-
-function stop(p: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    p.removeAllListeners('exit');
-    p.on('exit', () => r());
-    p.kill('SIGTERM');
-  });
-}
+const start = (cmd: string[], env: Record<string, string>, ready: RegExp, cwd = ROOT) => startProcess(cmd, env, ready, cwd);
+const stop = stopProcess;
 
 interface Result {
   name: string;
@@ -77,12 +51,7 @@ async function load(name: string, opts: autocannon.Options): Promise<Result> {
   return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, total: r.requests.total };
 }
 
-async function api(base: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
-  const res = await fetch(`${base}${path}`, { method: init.method ?? 'GET', headers: { 'content-type': 'application/json', ...(init.headers ?? {}) }, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
+const api = apiCall;
 
 const dir = mkdtempSync(join(tmpdir(), 'stockroom-bench-'));
 const baseEnv = { PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_PER_IP: '10000000', RATE_LIMIT_PER_PRINCIPAL: '10000000', SEED_DEMO: 'true', DATABASE_URL: '', REDIS_URL: '' };

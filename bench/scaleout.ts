@@ -3,15 +3,15 @@
 // The load is split evenly over the nodes (one autocannon per node, started together). Writes its section of
 // docs/benchmarks.md.
 //   node bench/scaleout.ts [--pg postgres://postgres@127.0.0.1:5432/postgres] [--redis redis://127.0.0.1:6379] [--orders 3000] [--duration 10]
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { generatePrivateKeyPem } from '../src/modules/auth/tokens.ts';
-import { withScratchDatabase, writeSection } from './section.ts';
+import { apiCall, startProcess, stopProcess, withScratchDatabase, writeSection } from './section.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,44 +26,12 @@ const { values: args } = parseArgs({
 const ORDERS = Number(args.orders);
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
-const ROOT = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'stockroom-scaleout-'));
 const LIMITS = { LOG_LEVEL: 'warn', RATE_LIMIT_PER_IP: '10000000', RATE_LIMIT_PER_PRINCIPAL: '10000000' };
 
-function start(cmd: string[], env: Record<string, string>, ready: RegExp): Promise<{ proc: ChildProcess; out: string; port: number }> {
-  return new Promise((res, rej) => {
-    const proc = spawn(process.execPath, cmd, { cwd: ROOT, env: { ...process.env, PORT: '0', ...LIMITS, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`did not start: ${out}`)), 60_000);
-    const on = (d: Buffer) => {
-      out += String(d);
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        setTimeout(() => res({ proc, out, port: Number(m[1] ?? 0) }), 300);
-      }
-    };
-    proc.stdout?.on('data', on);
-    proc.stderr?.on('data', on);
-    proc.on('exit', (code) => rej(new Error(`exited ${code}: ${out}`)));
-  });
-}
-
-function stop(p: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    p.removeAllListeners('exit');
-    if (p.exitCode !== null) return r();
-    p.on('exit', () => r());
-    p.kill('SIGTERM');
-  });
-}
-
-async function api(base: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
-  const res = await fetch(`${base}${path}`, { method: init.method ?? 'GET', headers: { 'content-type': 'application/json', ...(init.headers ?? {}) }, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
+const start = (cmd: string[], env: Record<string, string>, ready: RegExp) => startProcess(cmd, { PORT: '0', ...LIMITS, ...env }, ready);
+const stop = stopProcess;
+const api = apiCall;
 
 interface Row {
   setup: string;

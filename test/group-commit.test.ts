@@ -106,3 +106,17 @@ test('a read outside a transaction neither waits for one nor sees what it has no
   const after = await db.selectFrom('items').select('label').orderBy('id').execute();
   assert.deepEqual(after.map((r) => r.label), ['before', 'inside', 'outside']);
 });
+
+test("ANALYZE reaches the reader too: reads outside a transaction plan with the statistics just written", async (t) => {
+  const file = scratch(t);
+  const db = createDb({ dialect: 'sqlite', file } as Parameters<typeof createDb>[0]) as unknown as Kysely<T>;
+  t.after(() => db.destroy());
+  await sql`create table lines (tenant_id text not null, id text not null, order_id text not null, primary key (tenant_id, id))`.execute(db);
+  await sql`create index lines_order_idx on lines (tenant_id, order_id)`.execute(db);
+  const plan = async () => (await sql<{ detail: string }>`explain query plan select * from lines where tenant_id = 'a' and order_id = 'b' order by id`.execute(db)).rows.map((r) => r.detail).join('; ');
+  await plan(); // the reader has read the schema, without statistics
+  await sql`analyze sqlite_schema`.execute(db);
+  await sql`insert into sqlite_stat1 (tbl, idx, stat) values ('lines', 'sqlite_autoindex_lines_1', '1000000 100000 1'), ('lines', 'lines_order_idx', '1000000 100000 10')`.execute(db);
+  await sql`analyze sqlite_schema`.execute(db);
+  assert.match(await plan(), /lines_order_idx/);
+});

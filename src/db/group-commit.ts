@@ -210,7 +210,10 @@ export class GroupCommitDriver implements Driver {
     await this.lock.acquire();
     if (!this.open) {
       try {
-        return this.runOn<R>(stmt, parameters);
+        const result = this.runOn<R>(stmt, parameters);
+        // ANALYZE reloads the planner's statistics on the connection that runs it: the reader needs them too.
+        if (/^\s*analyze\b/i.test(sql)) this.read.prepare(sql).run(parameters);
+        return result;
       } finally {
         this.lock.release();
       }
