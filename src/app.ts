@@ -16,6 +16,7 @@ import { HttpRateLimits, makeLimiter } from './http/rate-limit.ts';
 import { genReqId } from './http/request-id.ts';
 import { registerTracing } from './http/tracing.ts';
 import { registerSecurity } from './http/security.ts';
+import { registerAdmin } from './http/admin.ts';
 import { lazySerializerFactory, registerValidation } from './http/validation.ts';
 import { AuthService, KNOWN_SECONDS, LoginThrottle, TokenService, loadSigningKey } from './modules/auth/index.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
@@ -185,6 +186,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   registerValidation(app);
   registerErrorHandling(app);
   await registerSecurity(app, config);
+  // The admin console (admin/dist) at /admin: public files, with a CSP of their own.
+  await registerAdmin(app);
   // GraphQL's routes (mounted later by mercurius) declare their access before the OpenAPI and auth hooks read it.
   app.addHook('onRoute', graphqlRoutes);
   await registerOpenApi(app, { version: VERSION, publicUrl: config.publicUrl });

@@ -53,6 +53,40 @@ for (const engine of engines()) {
       assert.deepEqual(problemOf(await call(t.app, { method: 'DELETE', url: `/api/roles/${role.json.id}`, token: shop.token })), { status: 409, code: 'role_in_use' });
     });
 
+    test('refunds need orders:refund on REST and GraphQL (and so does cancelling a paid order); a clerk lacks it; roles and keys that could refund before keep it', async () => {
+      const p = await call(t.app, { method: 'POST', url: '/api/products', token: shop.token, body: { title: 'Refundable', status: 'active', variants: [{ sku: 'REF-1', price: 1000, stock: 10 }] } });
+      const variant = (p.json.variants as { id: string }[])[0]!.id;
+      const paidOrder = async () => {
+        const o = await call(t.app, { method: 'POST', url: '/api/orders', token: shop.token, body: { lines: [{ variant_id: variant, quantity: 1 }], payment: { provider: 'test', card_number: '4242424242424242' } } });
+        assert.equal(o.statusCode, 201, o.body);
+        return o.json.id as string;
+      };
+      const clerk = await staff(roles.clerk as string, 'refund-clerk@example.com');
+      const id = await paidOrder();
+      const key = () => ({ 'idempotency-key': crypto.randomUUID() });
+      assert.deepEqual(problemOf(await call(t.app, { method: 'POST', url: `/api/orders/${id}/refunds`, token: clerk, headers: key(), body: { amount: 100 } })), { status: 403, code: 'permission_denied' });
+      assert.deepEqual(problemOf(await call(t.app, { method: 'POST', url: `/api/orders/${id}/cancel`, token: clerk, headers: key(), body: {} })), { status: 403, code: 'permission_denied' });
+      const gql = await call(t.app, { method: 'POST', url: '/graphql', token: clerk, body: { query: `mutation { orderRefund(id: "${id}", input: { amount: 100 }) { id } }` } });
+      assert.equal((gql.json.errors as { extensions: { code: string } }[] | undefined)?.[0]?.extensions.code, 'permission_denied', gql.body);
+      assert.equal((await call(t.app, { url: `/api/orders/${id}`, token: shop.token })).json.amount_refunded, 0);
+      // The clerk still fulfils; the owner refunds.
+      assert.equal((await call(t.app, { method: 'POST', url: `/api/orders/${id}/refunds`, token: shop.token, headers: key(), body: { amount: 100 } })).statusCode, 200);
+
+      // Migration 0016: a custom role and a secret key holding orders:write get orders:refund; others do not.
+      const { up } = await import('../src/db/migrations/0016_refund_permission.ts');
+      const writer = await call(t.app, { method: 'POST', url: '/api/roles', token: shop.token, body: { name: 'Old order desk', permissions: ['orders:read', 'orders:write'] } });
+      const reader = await call(t.app, { method: 'POST', url: '/api/roles', token: shop.token, body: { name: 'Old viewer', permissions: ['orders:read'] } });
+      const sk = await call(t.app, { method: 'POST', url: '/api/api-keys', token: shop.token, body: { type: 'secret', name: 'old integration', permissions: ['orders:read', 'orders:write'] } });
+      await up(t.db as never);
+      await up(t.db as never); // twice changes nothing more
+      const permsOf = async (url: string) => (await call(t.app, { url, token: shop.token })).json.permissions as string[];
+      assert.deepEqual((await permsOf(`/api/roles/${writer.json.id}`)).filter((x) => x === 'orders:refund'), ['orders:refund']);
+      assert.ok(!(await permsOf(`/api/roles/${reader.json.id}`)).includes('orders:refund'));
+      const desk = await staff(writer.json.id as string, 'desk@example.com');
+      assert.equal((await call(t.app, { method: 'POST', url: `/api/orders/${id}/refunds`, token: desk, headers: key(), body: { amount: 100 } })).statusCode, 200);
+      assert.equal((await call(t.app, { method: 'POST', url: `/api/orders/${id}/refunds`, token: sk.json.key as string, headers: key(), body: { amount: 100 } })).statusCode, 200);
+    });
+
     test('nobody grants what they lack: no escalation through roles, users or keys', async () => {
       const mgr = await call(t.app, { method: 'POST', url: '/api/roles', token: shop.token, body: { name: 'Staff manager', permissions: ['users:read', 'users:write', 'roles:read', 'roles:write', 'api_keys:write'] } });
       const manager = await staff(mgr.json.id as string, 'manager@example.com');

@@ -20,6 +20,7 @@ import * as m0012 from './migrations/0012_integration.ts';
 import * as m0013 from './migrations/0013_imports.ts';
 import * as m0014 from './migrations/0014_origin.ts';
 import * as m0015 from './migrations/0015_order_children.ts';
+import * as m0016 from './migrations/0016_refund_permission.ts';
 
 /** Every migration, in order. Explicit, so a reader can follow it and a bundler can see it. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013_imports': m0013,
   '0014_origin': m0014,
   '0015_order_children': m0015,
+  '0016_refund_permission': m0016,
 };
 
 export function migrator(db: AnyDb): Migrator {

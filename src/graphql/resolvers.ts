@@ -249,7 +249,7 @@ export function buildResolvers(deps: GqlDeps) {
       orderRefund: async (_: unknown, a: Args, g: GqlContext) => {
         const i = a.input as Args;
         const body = { ...snaked({ amount: i.amount, restock: i.restock, reason: i.reason }), ...(i.lines ? { lines: (i.lines as Args[]).map(qtyIn) } : {}) };
-        return orderOut(await refundOrder(c(g, ordersWrite), deps.payments, a.id as string, body as never, g.record));
+        return orderOut(await refundOrder(c(g, access.staff('orders:refund')), deps.payments, a.id as string, body as never, g.record));
       },
       orderFulfil: async (_: unknown, a: Args, g: GqlContext) => {
         const i = a.input as Args;

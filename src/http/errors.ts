@@ -96,13 +96,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     if (route.url.includes('*')) return; // catch-alls (CORS preflight) would make every path "known"
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    let set = methodsByPath.get(route.url);
+    // `/admin` and `/admin/` are one path to this index (it ignores a trailing slash): they share their methods.
+    let set = methodsByPath.get(route.url) ?? (paths.find('GET', route.url)?.store as Set<string> | undefined);
     if (!set) {
       set = new Set();
-      methodsByPath.set(route.url, set);
       const store = set;
       paths.on('GET', route.url, () => {}, store);
     }
+    methodsByPath.set(route.url, set);
     for (const m of methods) set.add(m);
   });
 

@@ -20,6 +20,7 @@ export const PERMISSIONS = [
   'inventory:write',
   'orders:read',
   'orders:write',
+  'orders:refund',
   'pricing:read',
   'pricing:write',
   'reports:read',

@@ -4,6 +4,7 @@ import type { Db } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
 import { AppError, conflict, invalid, ProviderUnavailable } from '../lib/errors.ts';
 import { mulDivRound } from '../lib/money.ts';
+import { authorize } from '../policy/index.ts';
 import { convertReservation, expiredReservations, releaseReservation, restockOrder } from '../modules/inventory/index.ts';
 import { findOrderRow, getOrder, loadOrder, orderLines, recordEvent, transition, type Order, assertTransition } from '../modules/orders/index.ts';
 import { type PaymentGateway, createAction, dueActions, failRefund, findAction, findPayment, finishAction, isOpen, leaseAction, markCancelled, markCaptured, paymentsOf, pendingActionOf, recordProviderRefund as recordRefundAtProvider, reserveRefunds, settleRefund, type PaymentAction, type RefundPart, type AuthorizeResult, type PaymentProvider } from '../modules/payments/index.ts';
@@ -240,6 +241,8 @@ export async function cancelOrder(ctx: Ctx, gateway: PaymentGateway, orderId: st
     if (o.status !== 'pending_payment' && o.status !== 'paid') throw conflict('invalid_order_transition', `An order that is ${o.status} cannot be cancelled; refund it instead`);
     const payments = await paymentsOf(c, [orderId]);
     const captured = payments.reduce((a, p) => a + p.amount_captured - p.amount_refunded, 0);
+    // Money goes back to the customer: the same permission a refund needs.
+    if (captured > 0) authorize(c.principal, 'orders:refund', 'Cancelling an order whose payment was taken');
     const refunds = captured > 0 ? await reserveRefunds(c, payments, captured, opts.reason ?? 'order cancelled') : [];
     return createAction<CancelInput>(c, orderId, 'cancel', { void_ids: payments.filter(isOpen).map((p) => p.id), refunds, restock: opts.restock !== false, reason: opts.reason ?? null });
   }, record);

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { RequestRecord } from '../../context.ts';
 import Type from 'typebox';
 import type { Deps } from '../../deps.ts';
-import { access } from '../../http/access.ts';
+import { access, type Access } from '../../http/access.ts';
 import { problemResponse } from '../../http/problem.ts';
 import { Body, Email, IdParams, Page, PageQuery, Timestamp } from '../../http/schemas.ts';
 import { checkout } from '../../workflows/checkout.ts';
@@ -166,11 +166,11 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
 
   type Run = (req: FastifyRequest, record: RequestRecord | undefined, id: string, body: never) => Promise<Order>;
   const money = { 409: problemResponse('Another payment action on this order is still running (order_action_in_progress), or the order cannot do this'), 502: problemResponse('The payment provider refused'), 503: problemResponse('The payment provider cannot be reached now; the action is settled later, retry after Retry-After') };
-  const action = (path: string, operationId: string, summary: string, body: ReturnType<typeof Body> | null, run: Run, moves: boolean) =>
+  const action = (path: string, operationId: string, summary: string, body: ReturnType<typeof Body> | null, run: Run, moves: boolean, needs: Access = write) =>
     app.post(
       `/api/orders/:id/${path}`,
       {
-        config: { access: write, ...(moves ? { idempotency: 'recoverable' as const } : {}) },
+        config: { access: needs, ...(moves ? { idempotency: 'recoverable' as const } : {}) },
         schema: { tags, summary, operationId, params: IdParams, ...(body ? { body } : {}), response: { 200: OrderSchema, ...(moves ? money : {}) } },
       },
       async (req, reply) => run(req, moves ? app.requestRecord(req, reply, { status: 200 }) : undefined, req.params.id, req.body as never),
@@ -180,7 +180,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
   action(
     'cancel',
     'cancelOrder',
-    'Cancel an unshipped order: void or refund its payment and put the stock back',
+    'Cancel an unshipped order: void or refund its payment and put the stock back (a taken payment needs orders:refund)',
     Body({ restock: Type.Optional(Type.Boolean({ default: true })), reason: Type.Optional(Type.String({ maxLength: 500 })) }, 'CancelRequest'),
     (req, record, id, body: { restock?: boolean; reason?: string }) => cancelOrder(deps.ctx(req), gateway, id, body, record),
     true,
@@ -208,5 +208,6 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
     Body({ amount: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_AMOUNT })), lines: Type.Optional(LineQty), restock: Type.Optional(Type.Boolean()), reason: Type.Optional(Type.String({ maxLength: 500 })) }, 'RefundRequest', { amount: 500, reason: 'scratched' }),
     (req, record, id, body: { amount?: number; lines?: { line_id: string; quantity: number }[]; restock?: boolean; reason?: string }) => refundOrder(deps.ctx(req), gateway, id, body, record),
     true,
+    access.staff('orders:refund'),
   );
 };

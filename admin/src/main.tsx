@@ -1,0 +1,72 @@
+import { render } from 'preact';
+import { Link, Route, Router, Switch, useLocation } from 'wouter-preact';
+import { logout, shopSlug } from './api.ts';
+import { closeRealtime, useRealtimeState } from './realtime.ts';
+import { MeProvider, useCan } from './session.tsx';
+import { Login } from './pages/Login.tsx';
+import { Dashboard } from './pages/Dashboard.tsx';
+import { Orders } from './pages/Orders.tsx';
+import { OrderDetail } from './pages/Order.tsx';
+import './styles.css';
+
+function Shell() {
+  const can = useCan();
+  const live = useRealtimeState();
+  const [location] = useLocation();
+  const nav = [
+    { href: '/', label: 'Dashboard', show: can('reports:read') },
+    { href: '/orders', label: 'Orders', show: can('orders:read') },
+  ];
+  return (
+    <div class="shell">
+      <header>
+        <strong class="brand">Stockroom</strong>
+        <span class="shop">{shopSlug()}</span>
+        <nav aria-label="Main">
+          {nav
+            .filter((n) => n.show)
+            .map((n) => (
+              <Link key={n.href} href={n.href} aria-current={location === n.href ? 'page' : undefined}>
+                {n.label}
+              </Link>
+            ))}
+        </nav>
+        <span class={`live live-${live}`} title="Live updates" aria-live="polite">
+          {live === 'open' ? 'live' : live}
+        </span>
+        <button
+          type="button"
+          class="link"
+          onClick={async () => {
+            closeRealtime();
+            await logout();
+          }}
+        >
+          Log out
+        </button>
+      </header>
+      <main>
+        <Switch>
+          <Route path="/" component={Dashboard} />
+          <Route path="/orders" component={Orders} />
+          <Route path="/orders/:id">{(p: { id: string }) => <OrderDetail id={p.id} />}</Route>
+          <Route>
+            <p>Not found.</p>
+          </Route>
+        </Switch>
+      </main>
+    </div>
+  );
+}
+
+function App() {
+  return (
+    <Router base="/admin">
+      <MeProvider fallback={<Login />}>
+        <Shell />
+      </MeProvider>
+    </Router>
+  );
+}
+
+render(<App />, document.getElementById('app') as HTMLElement);

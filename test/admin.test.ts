@@ -1,0 +1,225 @@
+// The admin console (admin/, served at /admin) in a real headless Chromium (playwright-core driving the system
+// browser at /usr/bin/chromium; .ci/run installs it), against a listening server on each engine. The console is
+// the one `npm install` built (npm run build:admin).
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { RealtimeClient, type ChannelMessage } from '../client/realtime.ts';
+import { startBackground, type Background } from '../src/background.ts';
+import { ADMIN_DIST } from '../src/http/admin.ts';
+import { systemClock } from '../src/lib/clock.ts';
+import { createMailer } from '../src/modules/email/index.ts';
+import { relayCommitted } from '../src/realtime/relay.ts';
+import { PASSWORD, call, createShop, engines, login, startApp, type Shop, type TestApp } from './helpers.ts';
+
+// What the functions run in the page (page.evaluate) see: the browser's globals, typed just enough here.
+declare const window: Record<string, unknown>;
+declare const document: { querySelector(selector: string): { textContent: string | null } | null; documentElement: { scrollWidth: number } };
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+for (const engine of engines()) {
+  describe(`admin console in Chromium [${engine.name}]`, () => {
+    let t: TestApp;
+    let base: string;
+    let shop: Shop;
+    let browser: Browser;
+    let variant: string;
+    let customer: { token: string; email: string };
+    let clerkEmail: string;
+    let bg: Background;
+
+    before(async () => {
+      assert.ok(existsSync(`${ADMIN_DIST}/index.html`), 'the console is built (npm install runs npm run build:admin)');
+      assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install -y chromium; .ci/run does it)`);
+      t = await startApp(engine);
+      base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      // The background as `npm start` runs it: the outbox publisher feeds the realtime channels.
+      bg = startBackground({ db: t.db, clock: systemClock, log: t.app.log, gateway: t.app.payments, webhooksAllowPrivate: false, mailer: createMailer({ smtpUrl: null, from: 'shop@example.com', dataDir: t.config.dataDir, log: t.app.log }), onEventsCommitted: relayCommitted(t.db, t.app.realtime.bus) });
+      t.app.realtime.wake.subscribe(() => bg.pump.wake());
+      shop = await createShop(t.app);
+      const p = await call(t.app, { method: 'POST', url: '/api/products', token: shop.token, body: { title: 'Console mug', status: 'active', variants: [{ sku: 'MUG-1', price: 2500, stock: 50, low_stock_threshold: 5 }] } });
+      variant = (p.json.variants as { id: string }[])[0]!.id;
+      const email = 'ann@example.com';
+      await call(t.app, { method: 'POST', url: '/api/customers/register', pk: shop.pk, body: { email, password: PASSWORD, first_name: 'Ann' } });
+      const c = await call(t.app, { method: 'POST', url: '/api/customers/login', pk: shop.pk, body: { email, password: PASSWORD } });
+      customer = { token: c.json.access_token as string, email };
+      const roles = await call(t.app, { url: '/api/roles', token: shop.token });
+      const clerkRole = (roles.json.data ?? []).find((r) => r.key === 'clerk')!.id as string;
+      clerkEmail = 'clerk@example.com';
+      assert.equal((await call(t.app, { method: 'POST', url: '/api/users', token: shop.token, body: { email: clerkEmail, name: 'Clerk', password: PASSWORD, role_id: clerkRole } })).statusCode, 201);
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    });
+    after(async () => {
+      await browser?.close();
+      await bg?.stop();
+      await t?.close();
+    });
+
+    /** A customer's order through the API (as a shop's storefront places it). */
+    async function placeOrder(quantity = 1): Promise<{ id: string; name: string }> {
+      const cart = await call(t.app, { method: 'POST', url: '/api/carts', token: customer.token, pk: shop.pk, body: { lines: [{ variant_id: variant, quantity }] } });
+      assert.equal(cart.statusCode, 201, cart.body);
+      const r = await call(t.app, { method: 'POST', url: '/api/orders', token: customer.token, pk: shop.pk, headers: { 'idempotency-key': crypto.randomUUID() }, body: { cart_id: cart.json.id, payment: { provider: 'test', card_number: '4242424242424242' } } });
+      assert.equal(r.statusCode, 201, r.body);
+      return { id: r.json.id as string, name: r.json.name as string };
+    }
+
+    async function signIn(email: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<{ context: BrowserContext; page: Page }> {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+      const page = await context.newPage();
+      await page.goto(`${base}/admin/`);
+      await page.getByLabel('Shop').fill(shop.slug);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('button', { name: 'Log out' }).waitFor();
+      return { context, page };
+    }
+
+    test('/admin is the console: its page and assets, with a CSP of its own; /admin/anything routes in the browser', async () => {
+      const page = await t.app.inject({ url: '/admin/orders/ord_x' });
+      assert.equal(page.statusCode, 200);
+      assert.match(String(page.headers['content-type']), /text\/html/);
+      assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+      assert.match((await t.app.inject({ url: '/admin' })).body, /<div id="app">/);
+      const asset = /src="\/admin\/(assets\/[^"]+\.js)"/.exec(page.body)![1]!;
+      const js = await t.app.inject({ url: `/admin/${asset}` });
+      assert.equal(js.statusCode, 200);
+      assert.match(String(js.headers['cache-control']), /immutable/);
+      assert.equal((await t.app.inject({ url: '/admin/assets/missing.js' })).statusCode, 404);
+      // The API's own answers keep the API's CSP.
+      assert.match(String((await t.app.inject({ url: '/api/health' })).headers['content-security-policy']), /default-src 'none'/);
+    });
+
+    test('a wrong password is shown on the form; the owner logs in and sees the live dashboard', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${base}/admin/`);
+      await page.getByLabel('Shop').fill(shop.slug);
+      await page.getByLabel('Email').fill(shop.email);
+      await page.getByLabel('Password').fill('not the password');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('alert').waitFor();
+      assert.match(await page.getByRole('alert').innerText(), /invalid_credentials/);
+      await context.close();
+
+      const { context: c2, page: p2 } = await signIn(shop.email);
+      await p2.getByRole('region', { name: 'Today' }).waitFor();
+      await p2.getByText('live', { exact: true }).waitFor();
+      await c2.close();
+    });
+
+    test('an order placed through the API appears on the dashboard without a reload; staff refund part of it', async () => {
+      const { context, page } = await signIn(shop.email);
+      await page.getByText('live', { exact: true }).waitFor();
+      const before = Number(await page.getByTestId('today-orders').innerText());
+      await page.evaluate(() => (window.marker = 42));
+      const order = await placeOrder(2);
+      await page.getByTestId('order-feed').getByRole('link', { name: order.name }).waitFor({ timeout: 5000 });
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid="today-orders"]')?.textContent) === n, before + 1, { timeout: 5000 });
+      assert.equal(await page.evaluate(() => window.marker), 42, 'the page was not reloaded');
+
+      await page.getByTestId('order-feed').getByRole('link', { name: order.name }).click();
+      await page.getByRole('form', { name: 'Refund' }).waitFor();
+      await page.getByLabel(/^Amount/).fill('7.50');
+      await page.getByRole('button', { name: 'Refund' }).click();
+      await page.waitForFunction(() => /7\.50/.test(document.querySelector('[data-testid="amount-refunded"]')?.textContent ?? ''), null, { timeout: 5000 });
+      const after = await call(t.app, { url: `/api/orders/${order.id}`, token: shop.token });
+      assert.equal(after.json.amount_refunded, 750);
+      assert.equal(after.json.status, 'partially_refunded');
+      // More than was paid: the API's problem is shown next to the form.
+      await page.getByLabel(/^Amount/).fill('1000');
+      await page.getByRole('button', { name: 'Refund' }).click();
+      await page.getByRole('form', { name: 'Refund' }).getByRole('alert').waitFor();
+      assert.equal((await call(t.app, { url: `/api/orders/${order.id}`, token: shop.token })).json.amount_refunded, 750);
+      await context.close();
+    });
+
+    test("a customer's chat message appears for staff, and the reply reaches the customer live", async () => {
+      const order = await placeOrder();
+      const heard: ChannelMessage[] = [];
+      const rt = new RealtimeClient({ url: `${base.replace('http', 'ws')}/api/realtime`, auth: () => ({ token: customer.token }) });
+      rt.subscribe(`orders/${order.id}/messages`, { onMessage: (m) => heard.push(m) });
+      try {
+        const { context, page } = await signIn(shop.email);
+        await page.goto(`${base}/admin/orders/${order.id}`);
+        await page.getByRole('region', { name: 'Chat with the customer' }).waitFor();
+        const sent = await call(t.app, { method: 'POST', url: `/api/orders/${order.id}/messages`, token: customer.token, body: { body: 'Can it ship by Friday?' } });
+        assert.equal(sent.statusCode, 201, sent.body);
+        await page.getByTestId('chat').getByText('Can it ship by Friday?').waitFor({ timeout: 5000 });
+        await page.getByLabel('Message').fill('Yes, it leaves tomorrow.');
+        await page.getByRole('button', { name: 'Send' }).click();
+        await page.getByTestId('chat').getByText('Yes, it leaves tomorrow.').waitFor();
+        for (let i = 0; i < 100 && !heard.some((m) => (m.data as { body?: string }).body === 'Yes, it leaves tomorrow.'); i++) await new Promise((r) => setTimeout(r, 50));
+        const reply = heard.find((m) => (m.data as { body?: string }).body === 'Yes, it leaves tomorrow.');
+        assert.ok(reply, 'the customer heard the reply over the realtime channel');
+        assert.equal((reply.data as { author_type?: string }).author_type, 'staff');
+        await context.close();
+      } finally {
+        rt.close();
+      }
+    });
+
+    test('a clerk sees no refund button (and the API refuses the clerk a refund)', async () => {
+      const order = await placeOrder();
+      const { context, page } = await signIn(clerkEmail);
+      await page.goto(`${base}/admin/orders/${order.id}`);
+      await page.getByRole('form', { name: 'Fulfil' }).waitFor();
+      assert.equal(await page.getByRole('form', { name: 'Refund' }).count(), 0);
+      await context.close();
+      const token = (await login(t.app, shop.slug, clerkEmail)).json.access_token as string;
+      const r = await call(t.app, { method: 'POST', url: `/api/orders/${order.id}/refunds`, token, headers: { 'idempotency-key': crypto.randomUUID() }, body: { amount: 100 } });
+      assert.equal(r.statusCode, 403);
+    });
+
+    test('labelled and keyboard-usable: axe finds no serious problems on the login page, the dashboard and an order; a phone-sized screen works', async () => {
+      const order = await placeOrder();
+      const context = await browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 } });
+      const page = await context.newPage();
+      const axe = async (where: string) => {
+        await page.addScriptTag({ path: AXE });
+        const result = (await page.evaluate(async () => (window.axe as { run(o: object): Promise<unknown> }).run({ resultTypes: ['violations'] }))) as { violations: { id: string; impact: string; help: string }[] };
+        const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+        assert.deepEqual(serious.map((v) => `${v.id}: ${v.help}`), [], where);
+      };
+      await page.goto(`${base}/admin/`);
+      await page.getByLabel('Shop').waitFor();
+      await axe('login');
+      // Keyboard only: tab to each field, type, press Enter.
+      await page.getByLabel('Shop').focus();
+      await page.keyboard.type(shop.slug);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(shop.email);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(PASSWORD);
+      await page.keyboard.press('Enter');
+      await page.getByRole('region', { name: 'Today' }).waitFor();
+      await axe('dashboard');
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `no sideways scrolling on a phone (${width}px)`);
+      await page.goto(`${base}/admin/orders/${order.id}`);
+      await page.getByRole('region', { name: 'Chat with the customer' }).waitFor();
+      await axe('order');
+      await context.close();
+    });
+  });
+}
+
+test('the console’s API client types are generated from the server’s OpenAPI document as it is now', async () => {
+  const { SCHEMA_FILE, generatedSchema } = await import('../admin/scripts/api.ts');
+  assert.equal(readFileSync(SCHEMA_FILE, 'utf8'), await generatedSchema(), 'admin/src/api/schema.d.ts is stale: run npm run admin:api');
+});
+
+test('the console’s initial JavaScript stays within 200 KB gzipped', () => {
+  const html = readFileSync(`${ADMIN_DIST}/index.html`, 'utf8');
+  const scripts = [...html.matchAll(/<script[^>]+src="\/admin\/([^"]+)"/g), ...html.matchAll(/<link rel="modulepreload"[^>]+href="\/admin\/([^"]+)"/g)].map((m) => m[1]!);
+  assert.ok(scripts.length >= 1);
+  const bytes = scripts.reduce((n, f) => n + gzipSync(readFileSync(`${ADMIN_DIST}/${f}`)).length, 0);
+  assert.ok(bytes <= 200 * 1024, `${bytes} bytes gzipped`);
+});
