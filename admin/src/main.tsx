@@ -7,6 +7,9 @@ import { Login } from './pages/Login.tsx';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { Orders } from './pages/Orders.tsx';
 import { OrderDetail } from './pages/Order.tsx';
+import { Products } from './pages/Products.tsx';
+import { ProductPage } from './pages/Product.tsx';
+import { Imports } from './pages/Imports.tsx';
 import './styles.css';
 
 function Shell() {
@@ -16,6 +19,8 @@ function Shell() {
   const nav = [
     { href: '/', label: 'Dashboard', show: can('reports:read') },
     { href: '/orders', label: 'Orders', show: can('orders:read') },
+    { href: '/products', label: 'Products', show: can('catalog:read') },
+    { href: '/imports', label: 'Imports', show: can('imports:read') },
   ];
   return (
     <div class="shell">
@@ -26,7 +31,7 @@ function Shell() {
           {nav
             .filter((n) => n.show)
             .map((n) => (
-              <Link key={n.href} href={n.href} aria-current={location === n.href ? 'page' : undefined}>
+              <Link key={n.href} href={n.href} aria-current={location === n.href || (n.href !== '/' && location.startsWith(`${n.href}/`)) ? 'page' : undefined}>
                 {n.label}
               </Link>
             ))}
@@ -50,6 +55,9 @@ function Shell() {
           <Route path="/" component={Dashboard} />
           <Route path="/orders" component={Orders} />
           <Route path="/orders/:id">{(p: { id: string }) => <OrderDetail id={p.id} />}</Route>
+          <Route path="/products" component={Products} />
+          <Route path="/products/:id">{(p: { id: string }) => <ProductPage id={p.id} />}</Route>
+          <Route path="/imports" component={Imports} />
           <Route>
             <p>Not found.</p>
           </Route>

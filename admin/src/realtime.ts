@@ -24,11 +24,15 @@ export function closeRealtime(): void {
   rt = null;
 }
 
-/** Listens to a channel while the component is mounted. */
-export function useChannel(channel: string | null, onMessage: (m: ChannelMessage) => void, onReset?: () => void): void {
+/**
+ * Listens to a channel while the component is mounted. `refetch` runs once the subscription stands (what happened
+ * before it is not sent live: read it then, so nothing falls between the first read and the subscription) and when
+ * the server says what was missed is gone (a reset).
+ */
+export function useChannel(channel: string | null, onMessage: (m: ChannelMessage) => void, refetch?: () => void): void {
   useEffect(() => {
     if (!channel) return;
-    return realtime().subscribe(channel, { onMessage, onReset: () => onReset?.() });
+    return realtime().subscribe(channel, { onMessage, onReset: () => refetch?.(), onSubscribed: () => refetch?.() });
   }, [channel]);
 }
 

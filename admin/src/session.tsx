@@ -5,6 +5,9 @@ import { call, client, onSessionChange, signedIn } from './api.ts';
 export interface Me {
   id: string;
   permissions: Set<string>;
+  /** The shop's currency (prices are typed and shown in it) and name. */
+  currency: string;
+  shopName: string;
 }
 
 const MeContext = createContext<Me | null>(null);
@@ -19,9 +22,12 @@ export function MeProvider({ children, fallback }: { children: ComponentChildren
       setMe(null);
       return;
     }
-    call(() => client.GET('/api/auth/me'))
-      .then((m) => setMe({ id: m.id, permissions: new Set(m.permissions) }))
-      .catch(() => setMe(null));
+    (async () => {
+      const m = await call(() => client.GET('/api/auth/me'));
+      const permissions = new Set(m.permissions);
+      const shop = permissions.has('shop:read') ? await call(() => client.GET('/api/shop')) : null;
+      setMe({ id: m.id, permissions, currency: shop?.currency ?? 'EUR', shopName: shop?.name ?? '' });
+    })().catch(() => setMe(null));
   }, [on]);
   if (!on) return <>{fallback}</>;
   if (!me) return <p class="loading">Loading…</p>;

@@ -79,24 +79,38 @@ export function Dashboard() {
   useChannel('dashboard', (m) => {
     if (m.event === 'dashboard.updated') setDash(m.data as unknown as Dashboard);
   });
-  useChannel(can('orders:read') ? 'orders' : null, (m) => {
-    const d = m.data as Partial<FeedItem>;
-    if (!d.order_id) return;
-    setFeed((f) => {
-      const item: FeedItem = { order_id: d.order_id as string, number: String(d.number ?? ''), status: String(d.status ?? m.event.replace('order.', '')), total: Number(d.total ?? 0), currency: String(d.currency ?? ''), email: (d.email as string | null) ?? null, at: m.at ?? new Date().toISOString() };
-      const rest = f.filter((x) => x.order_id !== item.order_id);
-      const prev = f.find((x) => x.order_id === item.order_id);
-      return [{ ...prev, ...item, number: item.number || prev?.number || '', total: item.total || prev?.total || 0, currency: item.currency || prev?.currency || '' }, ...rest].slice(0, 15);
-    });
-  });
-
-  // The last orders, for a feed that is not empty before the next order comes in.
-  useEffect(() => {
-    if (!can('orders:read')) return;
+  // The latest orders, merged with what came live (an order seen live keeps its newer status).
+  const loadFeed = () =>
     call(() => client.GET('/api/orders', { params: { query: { limit: 10 } } }))
-      .then((page) => setFeed((f) => (f.length ? f : page.data.map((o) => ({ order_id: o.id, number: String(o.number), status: o.status, total: Number(o.total), currency: o.currency, email: o.email ?? null, at: o.created_at })))))
+      .then((page) =>
+        setFeed((f) => {
+          const known = new Set(f.map((x) => x.order_id));
+          const read = page.data.filter((o) => !known.has(o.id)).map((o) => ({ order_id: o.id, number: o.name, status: o.status, total: Number(o.total), currency: o.currency, email: o.email ?? null, at: o.created_at }));
+          return [...f, ...read].sort((x, y) => (x.at < y.at ? 1 : -1)).slice(0, 15);
+        }),
+      )
       .catch(setError);
-  }, []);
+  useChannel(
+    can('orders:read') ? 'orders' : null,
+    (m) => {
+      const d = m.data as Partial<FeedItem> & { name?: string };
+      if (!d.order_id) return;
+      setFeed((f) => {
+        const prev = f.find((x) => x.order_id === d.order_id);
+        const item: FeedItem = {
+          order_id: d.order_id as string,
+          number: d.name ?? (d.number !== undefined ? `#${d.number}` : (prev?.number ?? '')),
+          status: String(d.status ?? prev?.status ?? m.event.replace('order.', '')),
+          total: d.total !== undefined ? Number(d.total) : (prev?.total ?? 0),
+          currency: d.currency ?? prev?.currency ?? '',
+          email: d.email ?? prev?.email ?? null,
+          at: prev?.at ?? m.at ?? new Date().toISOString(),
+        };
+        return [item, ...f.filter((x) => x.order_id !== item.order_id)].slice(0, 15);
+      });
+    },
+    loadFeed,
+  );
 
   // Seven days of sales once the shop's own date is known (the dashboard says it).
   const day = dash?.day;

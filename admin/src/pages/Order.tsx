@@ -109,7 +109,9 @@ function Chat({ orderId }: { orderId: string }) {
   }, [orderId]);
   useChannel(`orders/${orderId}/messages`, (m) => {
     if (m.event !== 'order.message_created') return;
-    const msg = m.data as unknown as Message;
+    // The event names the message `message_id` (its order is `order_id`).
+    const d = m.data as { message_id: string; order_id: string; author_type: Message['author_type']; author_id: string; body: string; created_at: string };
+    const msg: Message = { id: d.message_id, order_id: d.order_id, author_type: d.author_type, author_id: d.author_id, body: d.body, created_at: d.created_at };
     setMessages((ms) => (ms.some((x) => x.id === msg.id) ? ms : [...ms, msg]));
   }, reload);
   useEffect(() => {
@@ -166,9 +168,13 @@ export function OrderDetail({ id }: { id: string }) {
       .catch(setError);
   }, [id, tick]);
   // Another staff member (or the payment provider) changed it: read it again.
-  useChannel('orders', (m) => {
-    if ((m.data as { order_id?: string }).order_id === id) setTick((t) => t + 1);
-  });
+  useChannel(
+    'orders',
+    (m) => {
+      if ((m.data as { order_id?: string }).order_id === id) setTick((t) => t + 1);
+    },
+    () => setTick((t) => t + 1),
+  );
   if (error && !order) return <ProblemBanner error={error} />;
   if (!order) return <p class="loading">Loading…</p>;
   const c = order.currency;

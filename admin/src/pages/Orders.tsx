@@ -29,7 +29,11 @@ export function Orders() {
     void load(null);
   }, [status, stale]);
   // A new or changed order refreshes the first page.
-  useChannel('orders', () => setStale((n) => n + 1));
+  useChannel(
+    'orders',
+    () => setStale((n) => n + 1),
+    () => setStale((n) => n + 1),
+  );
 
   const orders = pages.flat();
   return (
