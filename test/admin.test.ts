@@ -37,7 +37,8 @@ for (const engine of engines()) {
     before(async () => {
       assert.ok(existsSync(`${ADMIN_DIST}/index.html`), 'the console is built (npm install runs npm run build:admin)');
       assert.ok(existsSync(CHROMIUM), `Chromium at ${CHROMIUM} (apt-get install -y chromium; .ci/run does it)`);
-      t = await startApp(engine);
+      // Webhook endpoints on loopback (there is no outside network here), as in development.
+      t = await startApp(engine, { env: { WEBHOOKS_ALLOW_PRIVATE: 'true' } });
       base = await t.app.listen({ port: 0, host: '127.0.0.1' });
       // The background as `npm start` runs it: the outbox publisher feeds the realtime channels.
       bg = startBackground({ db: t.db, clock: systemClock, log: t.app.log, gateway: t.app.payments, webhooksAllowPrivate: false, mailer: createMailer({ smtpUrl: null, from: 'shop@example.com', dataDir: t.config.dataDir, log: t.app.log }), onEventsCommitted: relayCommitted(t.db, t.app.realtime.bus) });
@@ -121,11 +122,11 @@ for (const engine of engines()) {
       const before = Number(await page.getByTestId('today-orders').innerText());
       await page.evaluate(() => (window.marker = 42));
       const order = await placeOrder(2);
-      await page.getByTestId('order-feed').getByRole('link', { name: order.name }).waitFor({ timeout: 5000 });
+      await page.getByTestId('order-feed').getByRole('link', { name: order.name, exact: true }).waitFor({ timeout: 5000 });
       await page.waitForFunction((n) => Number(document.querySelector('[data-testid="today-orders"]')?.textContent) === n, before + 1, { timeout: 5000 });
       assert.equal(await page.evaluate(() => window.marker), 42, 'the page was not reloaded');
 
-      await page.getByTestId('order-feed').getByRole('link', { name: order.name }).click();
+      await page.getByTestId('order-feed').getByRole('link', { name: order.name, exact: true }).click();
       await page.getByRole('form', { name: 'Refund' }).waitFor();
       await page.getByLabel(/^Amount/).fill('7.50');
       await page.getByRole('button', { name: 'Refund' }).click();
@@ -219,6 +220,52 @@ for (const engine of engines()) {
       await context.close();
     });
 
+    test('customers, webhooks, jobs, staff and keys, settings: each screen does its work through the API', async () => {
+      const { context, page } = await signIn(shop.email);
+      // A customer's timeline: a note added in the console is on it (and in the API).
+      const contacts = await call(t.app, { url: `/api/contacts?email=${encodeURIComponent(customer.email)}`, token: shop.token });
+      const contactId = contacts.json.data![0]!.id as string;
+      await page.getByRole('link', { name: 'Customers' }).click();
+      await page.getByRole('link', { name: customer.email }).click();
+      await page.getByRole('textbox', { name: 'Note', exact: true }).fill('Prefers morning deliveries');
+      await page.getByRole('button', { name: 'Add note' }).click();
+      await page.getByTestId('timeline').getByText('Prefers morning deliveries').waitFor();
+      const timeline = await call(t.app, { url: `/api/contacts/${contactId}/timeline`, token: shop.token });
+      assert.ok((timeline.json.data ?? []).some((a) => a.summary === 'Prefers morning deliveries'));
+
+      // A webhook endpoint: its signing secret is shown once; a URL the API refuses is shown next to the field.
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      await page.getByLabel('URL (https)').fill('ftp://hooks.example.com/in');
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      await page.locator('#f-url-error').waitFor();
+      await page.getByLabel('URL (https)').fill('http://127.0.0.1:9/in');
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      await page.getByRole('status').filter({ hasText: 'Signing secret' }).waitFor();
+      const endpoints = await call(t.app, { url: '/api/webhook-endpoints', token: shop.token });
+      assert.deepEqual((endpoints.json.data ?? []).map((e) => e.url), ['http://127.0.0.1:9/in']);
+
+      // Jobs: the shop's jobs are listed (the earlier import made some).
+      await page.getByRole('link', { name: 'Jobs' }).click();
+      await page.getByRole('cell', { name: 'import.run' }).first().waitFor();
+
+      // An API key with chosen permissions, shown once; it works.
+      await page.getByRole('link', { name: 'Staff' }).click();
+      await page.getByRole('form', { name: 'Create an API key' }).getByLabel('Name').fill('ERP sync');
+      await page.getByRole('checkbox', { name: 'orders:read' }).check();
+      await page.getByRole('button', { name: 'Create key' }).click();
+      const secret = await page.getByTestId('new-key').innerText();
+      assert.equal((await call(t.app, { url: '/api/orders?limit=1', token: secret })).statusCode, 200);
+      assert.equal((await call(t.app, { url: '/api/products?limit=1', token: secret })).statusCode, 403, 'only what was ticked');
+
+      // Settings: the shop's name, saved with If-Match.
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByLabel('Name').fill('Console Shop');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+      assert.equal((await call(t.app, { url: '/api/shop', token: shop.token })).json.name, 'Console Shop');
+      await context.close();
+    });
+
     test('a clerk sees no refund button (and the API refuses the clerk a refund)', async () => {
       const order = await placeOrder();
       const { context, page } = await signIn(clerkEmail);
@@ -259,6 +306,15 @@ for (const engine of engines()) {
       await page.goto(`${base}/admin/orders/${order.id}`);
       await page.getByRole('region', { name: 'Chat with the customer' }).waitFor();
       await axe('order');
+      for (const path of ['/orders', '/products', '/products/new', '/imports', '/customers', '/webhooks', '/jobs', '/staff', '/settings']) {
+        await page.goto(`${base}/admin${path}`);
+        await page.locator('main h1, main h2').first().waitFor();
+        await page.locator('.loading').waitFor({ state: 'detached' });
+        await axe(path);
+        const w = await page.evaluate(() => document.documentElement.scrollWidth);
+        const wide = w <= 390 ? '' : await page.evaluate(() => [...(globalThis as unknown as { document: { querySelectorAll(s: string): { getBoundingClientRect(): { right: number }; tagName: string; className: string }[] } }).document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > 392).slice(0, 5).map((e) => `${e.tagName}.${e.className}`).join(' '));
+        assert.ok(w <= 390, `${path}: no sideways scrolling on a phone (${w}px): ${wide}`);
+      }
       await context.close();
     });
   });

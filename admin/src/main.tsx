@@ -1,7 +1,8 @@
 import { render } from 'preact';
 import { Link, Route, Router, Switch, useLocation } from 'wouter-preact';
 import { logout, shopSlug } from './api.ts';
-import { closeRealtime, useRealtimeState } from './realtime.ts';
+import { useEffect } from 'preact/hooks';
+import { closeRealtime, realtime, useRealtimeState } from './realtime.ts';
 import { MeProvider, useCan } from './session.tsx';
 import { Login } from './pages/Login.tsx';
 import { Dashboard } from './pages/Dashboard.tsx';
@@ -10,17 +11,29 @@ import { OrderDetail } from './pages/Order.tsx';
 import { Products } from './pages/Products.tsx';
 import { ProductPage } from './pages/Product.tsx';
 import { Imports } from './pages/Imports.tsx';
+import { CustomerDetail, Customers } from './pages/Customers.tsx';
+import { Webhooks } from './pages/Webhooks.tsx';
+import { Jobs } from './pages/Jobs.tsx';
+import { Staff } from './pages/Staff.tsx';
+import { Settings } from './pages/Settings.tsx';
 import './styles.css';
 
 function Shell() {
   const can = useCan();
   const live = useRealtimeState();
+  // One connection for the signed-in tab, opened at once (the header says whether it is up).
+  useEffect(() => void realtime(), []);
   const [location] = useLocation();
   const nav = [
     { href: '/', label: 'Dashboard', show: can('reports:read') },
     { href: '/orders', label: 'Orders', show: can('orders:read') },
     { href: '/products', label: 'Products', show: can('catalog:read') },
+    { href: '/customers', label: 'Customers', show: can('crm:read') },
     { href: '/imports', label: 'Imports', show: can('imports:read') },
+    { href: '/webhooks', label: 'Webhooks', show: can('webhooks:read') },
+    { href: '/jobs', label: 'Jobs', show: can('jobs:read') },
+    { href: '/staff', label: 'Staff', show: can('users:read') || can('roles:read') || can('api_keys:read') },
+    { href: '/settings', label: 'Settings', show: can('shop:read') },
   ];
   return (
     <div class="shell">
@@ -58,6 +71,12 @@ function Shell() {
           <Route path="/products" component={Products} />
           <Route path="/products/:id">{(p: { id: string }) => <ProductPage id={p.id} />}</Route>
           <Route path="/imports" component={Imports} />
+          <Route path="/customers" component={Customers} />
+          <Route path="/customers/:id">{(p: { id: string }) => <CustomerDetail id={p.id} />}</Route>
+          <Route path="/webhooks" component={Webhooks} />
+          <Route path="/jobs" component={Jobs} />
+          <Route path="/staff" component={Staff} />
+          <Route path="/settings" component={Settings} />
           <Route>
             <p>Not found.</p>
           </Route>

@@ -154,7 +154,7 @@ export function Dashboard() {
           {feed.length === 0 && <li class="muted">No orders yet.</li>}
           {feed.map((o) => (
             <li key={o.order_id}>
-              <Link href={`/orders/${o.order_id}`}>#{o.number}</Link> <Status value={o.status} /> {o.currency && money(o.total, o.currency)} <span class="muted">{when(o.at)}</span>
+              <Link href={`/orders/${o.order_id}`}>{o.number}</Link> <Status value={o.status} /> {o.currency && money(o.total, o.currency)} <span class="muted">{when(o.at)}</span>
             </li>
           ))}
         </ul>

@@ -115,7 +115,8 @@ function Chat({ orderId }: { orderId: string }) {
     setMessages((ms) => (ms.some((x) => x.id === msg.id) ? ms : [...ms, msg]));
   }, reload);
   useEffect(() => {
-    list.current?.lastElementChild?.scrollIntoView({ block: 'nearest' });
+    // The newest message in view inside the chat's own scroll area (the page itself does not move).
+    if (list.current) list.current.scrollTop = list.current.scrollHeight;
     const last = messages[messages.length - 1];
     if (last && last.author_type === 'customer') void client.POST('/api/orders/{id}/messages/read', { params: { path: { id: orderId } }, body: { up_to: last.id } });
   }, [messages, orderId]);

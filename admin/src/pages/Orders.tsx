@@ -37,7 +37,7 @@ export function Orders() {
 
   const orders = pages.flat();
   return (
-    <section aria-label="Orders">
+    <section class="card" aria-label="Orders">
       <h1>Orders</h1>
       <div class="toolbar">
         <label for="status-filter">Status</label>
@@ -50,7 +50,7 @@ export function Orders() {
         </select>
       </div>
       <ProblemBanner error={error} />
-      <table class="list">
+      <table class="list" tabIndex={0}>
         <thead>
           <tr>
             <th scope="col">Order</th>

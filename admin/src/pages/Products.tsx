@@ -30,7 +30,7 @@ export function Products() {
     return () => clearTimeout(timer);
   }, [q, status]);
   return (
-    <section aria-label="Products">
+    <section class="card" aria-label="Products">
       <h1>Products</h1>
       <div class="toolbar wide-toolbar">
         <label for="product-search">Search</label>
@@ -49,7 +49,7 @@ export function Products() {
         )}
       </div>
       <ProblemBanner error={error} />
-      <table class="list">
+      <table class="list" tabIndex={0}>
         <thead>
           <tr>
             <th scope="col">Product</th>
