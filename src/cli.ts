@@ -78,7 +78,7 @@ program
     const cfg = config();
     const server = await startServer(cfg);
     handleSignals(server, cfg.shutdownTimeoutSeconds);
-    const lines = [`Stockroom ${VERSION} listening on ${server.url}  (API reference: ${server.url}/docs)`, `Realtime: ${server.url.replace(/^http/, 'ws')}/api/realtime (WebSocket) and ${server.url}/api/realtime/sse  (channels: ${server.url}/api/asyncapi.json)`];
+    const lines = [`Stockroom ${VERSION} listening on ${server.url}  (API reference: ${server.url}/docs)`, `Admin console: ${server.url}/admin`, `Realtime: ${server.url.replace(/^http/, 'ws')}/api/realtime (WebSocket) and ${server.url}/api/realtime/sse  (channels: ${server.url}/api/asyncapi.json)`];
     if (server.demo) {
       lines.push(
         `Demo shop${server.demo.created ? ' created' : ''}: slug "${server.demo.shop}"`,
