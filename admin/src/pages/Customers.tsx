@@ -3,7 +3,7 @@ import { Link } from 'wouter-preact';
 import { ApiError, call, client, type Ok } from '../api.ts';
 import { when } from '../format.ts';
 import { useCan, useMe } from '../session.tsx';
-import { Card, Field, ProblemBanner, Status, useAction } from '../ui.tsx';
+import { Card, Field, FilterSelect, ListTable, ProblemBanner, Status, useAction, usePaged } from '../ui.tsx';
 
 type Contact = Ok<'/api/contacts/{id}', 'get'>;
 type Activity = Ok<'/api/contacts/{id}/timeline', 'get'>['data'][number];
@@ -14,24 +14,9 @@ const STAGES = ['', 'lead', 'customer', 'repeat', 'lapsed'] as const;
 export function Customers() {
   const [email, setEmail] = useState('');
   const [stage, setStage] = useState('');
-  const [rows, setRows] = useState<Contact[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [segments, setSegments] = useState<Segment[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  const load = async (after: string | null) => {
-    try {
-      const page = await call(() => client.GET('/api/contacts', { params: { query: { limit: 25, ...(email.trim() ? { email: email.trim() } : {}), ...(stage ? { stage: stage as 'lead' } : {}), ...(after ? { cursor: after } : {}) } } }));
-      setRows((r) => (after ? [...r, ...page.data] : page.data));
-      setCursor(page.has_more ? (page.next_cursor ?? null) : null);
-      setError(null);
-    } catch (e) {
-      setError(e);
-    }
-  };
-  useEffect(() => {
-    const timer = setTimeout(() => void load(null), 200);
-    return () => clearTimeout(timer);
-  }, [email, stage]);
+  const list = usePaged((after) => call(() => client.GET('/api/contacts', { params: { query: { limit: 25, ...(email.trim() ? { email: email.trim() } : {}), ...(stage ? { stage: stage as 'lead' } : {}), ...(after ? { cursor: after } : {}) } } })), [email, stage], 200);
+  const rows = list.rows;
   useEffect(() => {
     void call(() => client.GET('/api/segments', { params: { query: { limit: 50 } } })).then((p) => setSegments(p.data)).catch(() => undefined);
   }, []);
@@ -42,52 +27,23 @@ export function Customers() {
         <div class="toolbar wide-toolbar">
           <label for="contact-email">Email</label>
           <input id="contact-email" type="search" value={email} onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)} />
-          <label for="contact-stage">Stage</label>
-          <select id="contact-stage" value={stage} onChange={(e) => setStage((e.currentTarget as HTMLSelectElement).value)}>
-            {STAGES.map((s) => (
-              <option key={s} value={s}>
-                {s || 'all'}
-              </option>
-            ))}
-          </select>
+          <FilterSelect id="contact-stage" label="Stage" value={stage} options={STAGES} onChange={setStage} />
         </div>
-        <ProblemBanner error={error} />
-        <table class="list" tabIndex={0}>
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Name</th>
-              <th scope="col">Stage</th>
-              <th scope="col">Marketing</th>
+        <ProblemBanner error={list.error} />
+        <ListTable columns={['Email', 'Name', 'Stage', 'Marketing']} empty="No customers." more={list.more}>
+          {rows.map((c) => (
+            <tr key={c.id}>
+              <td>
+                <Link href={`/customers/${c.id}`}>{c.email}</Link>
+              </td>
+              <td>{[c.first_name, c.last_name].filter(Boolean).join(' ') || '—'}</td>
+              <td>
+                <Status value={c.stage} />
+              </td>
+              <td>{c.consent.status}</td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  <Link href={`/customers/${c.id}`}>{c.email}</Link>
-                </td>
-                <td>{[c.first_name, c.last_name].filter(Boolean).join(' ') || '—'}</td>
-                <td>
-                  <Status value={c.stage} />
-                </td>
-                <td>{c.consent.status}</td>
-              </tr>
-            ))}
-            {rows.length === 0 && (
-              <tr>
-                <td colSpan={4} class="muted">
-                  No customers.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-        {cursor && (
-          <button type="button" onClick={() => void load(cursor)}>
-            More
-          </button>
-        )}
+          ))}
+        </ListTable>
       </section>
       <Card title="Segments">
         <ul>

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, client, type Ok } from '../api.ts';
 import { when } from '../format.ts';
 import { useCan } from '../session.tsx';
-import { Card, ProblemBanner, Status, useAction } from '../ui.tsx';
+import { Card, FilterSelect, ProblemBanner, Status, useAction } from '../ui.tsx';
 
 type Job = Ok<'/api/jobs', 'get'>['data'][number];
 type Schedule = Ok<'/api/schedules', 'get'>['data'][number];
@@ -36,14 +36,7 @@ export function Jobs() {
       <section class="card wide" aria-label="Jobs">
         <h1>Jobs</h1>
         <div class="toolbar">
-          <label for="job-status">Status</label>
-          <select id="job-status" value={status} onChange={(e) => setStatus((e.currentTarget as HTMLSelectElement).value)}>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s || 'all'}
-              </option>
-            ))}
-          </select>
+          <FilterSelect id="job-status" label="Status" value={status} options={STATUSES} onChange={setStatus} />
         </div>
         <ProblemBanner error={error ?? retry.error ?? cancel.error} />
         <table class="list" tabIndex={0}>
