@@ -1,5 +1,6 @@
 import type { Logger } from './lib/log.ts';
 import type { Db } from './db/database.ts';
+import { Pacer } from './lib/pacer.ts';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.ts';
 import type { Clock } from './lib/clock.ts';
 import { PermanentFailure, RetryAfter, Scheduler, type Schedule, activeShopSchedules, Worker, type JobHandler } from './modules/jobs/index.ts';
@@ -147,47 +148,21 @@ export function consumersOf(deps: Pick<BackgroundDeps, 'broker'>): readonly Even
  * here or, through Redis, on any node), every half second otherwise, and again at once while batches are full.
  */
 export class OutboxPump {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
-  private stopped = false;
-  private again = false;
-  private loop: (() => void) | null = null;
-  private readonly o: { db: Db; clock: Clock; log: Logger; intervalMs: number; consumers: readonly EventConsumer[]; onCommitted?: ((batch: readonly OutboxEvent[]) => Promise<void>) | undefined };
+  private readonly pacer: Pacer;
   constructor(o: { db: Db; clock: Clock; log: Logger; intervalMs?: number; consumers?: readonly EventConsumer[]; onCommitted?: ((batch: readonly OutboxEvent[]) => Promise<void>) | undefined }) {
-    this.o = { intervalMs: 500, consumers: EVENT_CONSUMERS, ...o };
+    const consumers = o.consumers ?? EVENT_CONSUMERS;
+    // A full batch (100) means more is waiting: the next one at once.
+    this.pacer = new Pacer(async () => (await dispatchEvents(o.db, o.clock, consumers, o.log, 100, o.onCommitted)) === 100, o.intervalMs ?? 500, (err) => o.log.error({ err }, 'outbox dispatch failed'));
   }
   start(): void {
-    const loop = () => {
-      if (this.stopped) return;
-      this.timer = null;
-      this.again = false;
-      this.running = dispatchEvents(this.o.db, this.o.clock, this.o.consumers, this.o.log, 100, this.o.onCommitted)
-        .catch((err: unknown) => {
-          this.o.log.error({ err }, 'outbox dispatch failed');
-          return 0;
-        })
-        .then((n) => {
-          this.running = null;
-          if (!this.stopped) this.timer = setTimeout(loop, n === 100 || this.again ? 0 : this.o.intervalMs);
-        });
-    };
-    this.loop = loop;
-    loop();
+    this.pacer.start();
   }
   /** Runs the next batch now (or right after the one running): new events are likely. */
   wake(): void {
-    if (this.stopped || !this.loop) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.loop();
+    this.pacer.wake();
   }
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.pacer.stop();
   }
 }
 

@@ -17,7 +17,13 @@ import { PASSWORD, call, createShop, engines, login, startApp, type Shop, type T
 
 // What the functions run in the page (page.evaluate) see: the browser's globals, typed just enough here.
 declare const window: Record<string, unknown>;
-declare const document: { querySelector(selector: string): { textContent: string | null } | null; documentElement: { scrollWidth: number } };
+interface PageElement {
+  textContent: string | null;
+  tagName: string;
+  className: string;
+  getBoundingClientRect(): { right: number };
+}
+declare const document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): PageElement[]; documentElement: { scrollWidth: number } };
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
@@ -333,7 +339,8 @@ for (const engine of engines()) {
         await page.locator('.loading').waitFor({ state: 'detached' });
         await axe(path);
         const w = await page.evaluate(() => document.documentElement.scrollWidth);
-        const wide = w <= 390 ? '' : await page.evaluate(() => [...(globalThis as unknown as { document: { querySelectorAll(s: string): { getBoundingClientRect(): { right: number }; tagName: string; className: string }[] } }).document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > 392).slice(0, 5).map((e) => `${e.tagName}.${e.className}`).join(' '));
+        // What sticks out, to say where to look.
+        const wide = w <= 390 ? '' : await page.evaluate(() => [...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > 392).slice(0, 5).map((e) => `${e.tagName}.${e.className}`).join(' '));
         assert.ok(w <= 390, `${path}: no sideways scrolling on a phone (${w}px): ${wide}`);
       }
       await context.close();

@@ -61,8 +61,9 @@ const MAX_GROUP_MS = 8;
  * Transactions and writes take the write connection's lock in turn. The group commits when the lock goes free
  * (after the transactions already waiting for it have run), when it holds MAX_GROUP transactions or has been open
  * MAX_GROUP_MS (so a steady stream of work still commits). A write outside any transaction joins an open group as
- * a transaction of one statement, or commits alone. Reads outside a transaction take no lock: they go to a second, read-only connection, which sees only what
- * is committed — so nobody reads what a crash could still take back, and nobody waits behind a transaction to read.
+ * a transaction of one statement, or commits alone. Reads outside a transaction take no lock: they go to a second
+ * connection, which sees only what is committed — so nobody reads what a crash could still take back, and nobody
+ * waits behind a transaction to read.
  */
 export class GroupCommitDriver implements Driver {
   private readonly write: SqliteHandle;
@@ -72,9 +73,9 @@ export class GroupCommitDriver implements Driver {
   private openedAt = 0;
   private batch: Batch | null = null;
   private flushScheduled = false;
-  /** Transactions in the group now (for the metrics and the benchmark's notes). */
-  batchSize = 0;
-  /** Groups committed, and transactions in them, since start. */
+  /** Transactions in the open group. */
+  private batchSize = 0;
+  /** Groups committed, and transactions in them, since start (the tests read them). */
   readonly stats = { commits: 0, transactions: 0 };
 
   constructor(write: SqliteHandle, read: SqliteHandle) {
@@ -115,18 +116,26 @@ export class GroupCommitDriver implements Driver {
     this.run('savepoint group_tx');
     this.batchSize++;
   }
+
+  /** Closes the savepoint `enter` opened: kept in the group, or undone (the rest of the group untouched). */
+  private leave(keep: boolean): void {
+    if (!keep) {
+      this.run('rollback to group_tx');
+      this.batchSize--;
+    }
+    this.run('release group_tx');
+  }
+
   async commitTransaction(c: DatabaseConnection): Promise<void> {
     try {
-      this.run('release group_tx');
+      this.leave(true);
     } finally {
       this.letGo(c as Use);
     }
   }
   async rollbackTransaction(c: DatabaseConnection): Promise<void> {
     try {
-      this.run('rollback to group_tx');
-      this.run('release group_tx');
-      this.batchSize--;
+      this.leave(false);
     } finally {
       this.letGo(c as Use);
     }
@@ -226,12 +235,10 @@ export class GroupCommitDriver implements Driver {
       try {
         result = this.runOn<R>(stmt, parameters);
       } catch (e) {
-        this.run('rollback to group_tx');
-        this.run('release group_tx');
-        this.batchSize--;
+        this.leave(false);
         throw e;
       }
-      this.run('release group_tx');
+      this.leave(true);
     } finally {
       this.letGo(use);
     }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { access } from './access.ts';
 import { sendProblem } from './errors.ts';
@@ -37,20 +37,21 @@ export async function registerAdmin(app: FastifyInstance, dist = ADMIN_DIST): Pr
       }
       return payload;
     });
+    // `/admin/` (and `/admin`: the router ignores a trailing slash) and everything under it.
+    const serve = (handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => {
+      scope.get(`${ADMIN_PREFIX}/`, handler);
+      scope.get(`${ADMIN_PREFIX}/*`, handler);
+    };
     if (!built) {
-      const notBuilt = async (_req: unknown, reply: FastifyReply) => sendProblem(reply, 503, 'console_not_built', 'The admin console is not built: run `npm run build:admin` (npm install does it)');
-      scope.get(`${ADMIN_PREFIX}/`, notBuilt);
-      scope.get(`${ADMIN_PREFIX}/*`, notBuilt);
+      serve(async (_req, reply) => sendProblem(reply, 503, 'console_not_built', 'The admin console is not built: run `npm run build:admin` (npm install does it)'));
       return;
     }
     const index = readFileSync(join(dist, 'index.html'));
     await scope.register(fastifyStatic, { root: dist, prefix: `${ADMIN_PREFIX}/`, wildcard: false, index: false, decorateReply: false });
-    const page = async (_req: unknown, reply: FastifyReply) => reply.type('text/html; charset=utf-8').send(index);
-    scope.get(`${ADMIN_PREFIX}/`, page);
-    // (`/admin` too: the router ignores a trailing slash.) The app's own routes (/admin/orders/ord_…): the page, which routes in the browser. Missing assets stay 404s.
-    scope.get(`${ADMIN_PREFIX}/*`, async (req, reply) => {
-      if (req.url.startsWith(`${ADMIN_PREFIX}/assets/`)) return sendProblem(reply, 404, 'not_found', 'No such file');
-      return page(req, reply);
+    // The page for the app's own routes (/admin/orders/ord_…): it routes in the browser. A missing asset stays a 404.
+    serve(async (req, reply) => {
+      if (req.url.startsWith(`${ADMIN_PREFIX}/assets/`)) return sendProblem(reply, 404, 'route_not_found', `No file ${req.url.split('?')[0]}`);
+      return reply.type('text/html; charset=utf-8').send(index);
     });
   });
 }

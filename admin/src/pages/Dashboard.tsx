@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { Link } from 'wouter-preact';
-import { call, client } from '../api.ts';
+import { call, client, type Ok } from '../api.ts';
 import { money, when } from '../format.ts';
 import { useChannel } from '../realtime.ts';
 import { useCan } from '../session.tsx';
@@ -31,11 +31,7 @@ interface FeedItem {
   at: string;
 }
 
-interface SalesDay {
-  date: string;
-  net: number;
-  orders: number;
-}
+type SalesDay = Ok<'/api/reports/sales', 'get'>['days'][number];
 
 const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
@@ -76,7 +72,7 @@ export function Dashboard() {
   const [feed, setFeed] = useState<FeedItem[]>([]);
   const [error, setError] = useState<unknown>(null);
 
-  useChannel('dashboard', (m) => {
+  useChannel(can('reports:read') ? 'dashboard' : null, (m) => {
     if (m.event === 'dashboard.updated') setDash(m.data as unknown as Dashboard);
   });
   // The latest orders, merged with what came live (an order seen live keeps its newer status).
@@ -117,10 +113,12 @@ export function Dashboard() {
   useEffect(() => {
     if (!day) return;
     call(() => client.GET('/api/reports/sales', { params: { query: { from: addDays(day, -6), to: day } } }))
-      .then((r) => setWeek(r.days as SalesDay[]))
+      .then((r) => setWeek(r.days))
       .catch(setError);
   }, [day]);
 
+  // The dashboard shows the shop's figures: without reports:read there is nothing here to show.
+  if (!can('reports:read')) return <p>Welcome. Your role has no access to the shop's figures; the menu shows what it does have.</p>;
   if (!dash) return <p class="loading">Connecting to the live dashboard…</p>;
   const days = (week ?? []).map((d) => ({ date: d.date, net: d.date === dash.day ? dash.net_sales : d.net }));
   return (

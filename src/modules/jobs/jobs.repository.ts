@@ -26,20 +26,14 @@ export const jobsRepository = {
    * so concurrent workers never claim the same job. SQLite has one writer, so the statement alone is enough.
    */
   async claim(db: Executor, queue: string, limit: number, workerId: string, now: string, leaseUntil: string): Promise<JobsTable[]> {
+    const runnable = db
+      .selectFrom('jobs')
+      .where('queue', '=', queue)
+      .where((eb) => eb.or([eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]), eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)])]));
     // A read first: an idle queue costs no write (on embedded SQLite a write waits for the write lock).
-    const due = await db
-      .selectFrom('jobs')
-      .select('id')
-      .where('queue', '=', queue)
-      .where((eb) => eb.or([eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]), eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)])]))
-      .limit(1)
-      .executeTakeFirst();
-    if (!due) return [];
-    let candidates = db
-      .selectFrom('jobs')
+    if (!(await runnable.select('id').limit(1).executeTakeFirst())) return [];
+    let candidates = runnable
       .select(['tenant_id', 'id'])
-      .where('queue', '=', queue)
-      .where((eb) => eb.or([eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]), eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)])]))
       // An ordered job waits while an earlier job with its key is still queued or running.
       .where((eb) =>
         eb.or([

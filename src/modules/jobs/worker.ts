@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.ts';
 import type { JobsTable } from '../../db/schema.ts';
 import { addSeconds, type Clock } from '../../lib/clock.ts';
 import { ulid } from '../../lib/ids.ts';
+import { Pacer } from '../../lib/pacer.ts';
 import { traced, withOrigin } from '../../lib/origin.ts';
 import { backoffMs, toJob, type Job } from './jobs.service.ts';
 import { jobsRepository as repo } from './jobs.repository.ts';
@@ -58,55 +59,36 @@ export class Worker {
   private readonly o: Required<Omit<WorkerOptions, 'id'>>;
   private readonly running = new Map<string, Promise<void>>();
   private readonly perQueue = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
   private stopping = false;
-  private ticking: Promise<unknown> | null = null;
   /** Queues whose last claim filled every free slot: more is likely waiting, so a freed slot claims at once. */
   private readonly backlog = new Set<string>();
-  private again = false;
-  private loop: (() => void) | null = null;
+  /**
+   * Claims every poll interval, and at once when a slot of a queue with a backlog frees up (`wake`), so a busy
+   * queue runs at the speed of its jobs, not one claim per poll.
+   */
+  private readonly claims: Pacer;
 
   constructor(opts: WorkerOptions) {
     this.id = opts.id ?? `wrk_${ulid()}`;
     this.o = { leaseSeconds: 60, pollMs: 500, ...opts };
+    this.claims = new Pacer(
+      async () => {
+        await this.tick();
+        return false;
+      },
+      this.o.pollMs,
+      (err) => this.o.log.error({ err }, 'worker poll failed'));
   }
 
   start(): void {
     this.stopping = false;
-    const loop = () => {
-      if (this.stopping) return;
-      this.timer = null;
-      this.again = false;
-      this.ticking = this.tick()
-        .catch((err: unknown) => this.o.log.error({ err }, 'worker poll failed'))
-        .finally(() => {
-          this.ticking = null;
-          if (!this.stopping) this.timer = setTimeout(loop, this.again ? 0 : this.o.pollMs);
-        });
-    };
-    this.loop = loop;
-    loop();
-  }
-
-  /**
-   * Claims now instead of at the next poll (or right after the claim in progress). Called when a slot of a queue
-   * with a backlog frees up, so a busy queue runs at the speed of its jobs, not one claim per poll interval.
-   */
-  private kick(): void {
-    if (this.stopping || !this.loop) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.loop();
+    this.claims.start();
   }
 
   /** Stops claiming, waits for the jobs in hand to finish. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.ticking;
+    await this.claims.stop();
     await Promise.allSettled([...this.running.values()]);
   }
 
@@ -126,7 +108,7 @@ export class Worker {
         const p = this.run(row).finally(() => {
           this.running.delete(row.id);
           this.perQueue.set(queue, (this.perQueue.get(queue) ?? 1) - 1);
-          if (this.backlog.has(queue)) this.kick();
+          if (this.backlog.has(queue)) this.claims.wake();
         });
         this.running.set(row.id, p);
       }
